@@ -1,0 +1,76 @@
+// The device dispatch table: one slot per primitive op per device type. Raw ops validate
+// their arguments, allocate the output and call the slot of the tensors' device; the CPU
+// table is filled by tensor/cpu/, the CUDA table by the cuda/ target when it is built.
+// tensor/ never includes cuda/: the CUDA backend registers itself (register_kernels).
+//
+// Adding a primitive: a slot here, its CPU kernel in tensor/cpu/, its CUDA kernel in cuda/
+// (see CONTRIBUTING.md). Kernels receive tensors already checked, broadcast and allocated.
+#pragma once
+
+#include "tensor/elementwise.h"
+#include "tensor/generator.h"
+#include "tensor/linalg.h"
+#include "tensor/reduce.h"
+#include "tensor/tensor.h"
+
+namespace ignis {
+
+enum class RandomKind { Uniform, Normal, Bernoulli };
+
+struct KernelTable {
+  // out[...] = value                                      (out: any layout)
+  void (*fill)(const Tensor& out, const Scalar& value) = nullptr;
+  // dst[...] = cast(src[...]); same shape (src may have 0 strides), same device
+  void (*copy)(const Tensor& dst, const Tensor& src) = nullptr;
+  // out = op(in); same shape; in.dtype == out.dtype, except bool-output ops
+  void (*unary)(UnaryOp op, const UnaryParams& params, const Tensor& in,
+                const Tensor& out) = nullptr;
+  // out = op(a, b); a, b already expanded to out's shape, both of the compute dtype;
+  // out of the compute dtype, or bool for comparisons. out may alias a (in place).
+  void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) = nullptr;
+  // out = cond ? a : b; all expanded to out's shape; a, b, out of one dtype; cond bool
+  void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b,
+                const Tensor& out) = nullptr;
+  // in: contiguous (outer, n); out: contiguous (outer) of the result dtype (int64 for
+  // ArgMax/ArgMin); the order of accumulation is fixed by n alone.
+  void (*reduce)(ReduceOp op, const Tensor& in, const Tensor& out) = nullptr;
+  // out (outer) values and indices (int64) of max/min along the last dim of in (outer, n)
+  void (*reduce_with_index)(ReduceOp op, const Tensor& in, const Tensor& values,
+                            const Tensor& indices) = nullptr;
+  void (*gemm)(const GemmArgs& args) = nullptr;
+  // in, out contiguous (outer, n, inner); softmax over the middle dim
+  void (*softmax)(const Tensor& in, const Tensor& out, int64_t outer, int64_t n,
+                  int64_t inner, bool log) = nullptr;
+  // out (outer, index.numel(), inner) = in (outer, n, inner)[:, index, :]; all contiguous
+  void (*index_select)(const Tensor& in, const Tensor& index, const Tensor& out,
+                       int64_t outer, int64_t n, int64_t inner) = nullptr;
+  // out = in.gather(dim, index): index and out same shape; in any strides
+  void (*gather)(const Tensor& in, int64_t dim, const Tensor& index,
+                 const Tensor& out) = nullptr;
+  // out.scatter_add_(dim, index, src) in place; deterministic (serial per output slice)
+  void (*scatter_add)(const Tensor& out, int64_t dim, const Tensor& index,
+                      const Tensor& src) = nullptr;
+  // Fills out (contiguous, floating) from Philox starting at `state` (see generator.h):
+  // Uniform in [a, b), Normal(mean a, std b), Bernoulli(p = a) as 0/1.
+  void (*random)(RandomKind kind, double a, double b, PhiloxState state,
+                 const Tensor& out) = nullptr;
+  // As random(Bernoulli) with p taken elementwise from `p` (same shape as out)
+  void (*bernoulli_tensor)(const Tensor& p, PhiloxState state, const Tensor& out) = nullptr;
+};
+
+// The table of a device type; registering replaces the whole table.
+const KernelTable& kernel_table(DeviceType type);
+void register_kernels(DeviceType type, const KernelTable& table);
+
+[[noreturn]] void throw_no_kernel(const char* op, Device device);
+
+// The kernel in `slot` for `device`; throws DeviceError "<op>: no <device> kernel"
+// when the slot is empty (CUDA off, or an op the backend lacks).
+template <typename Fn>
+Fn* get_kernel(Fn* KernelTable::*slot, Device device, const char* op) {
+  Fn* fn = kernel_table(device.type).*slot;
+  if (fn == nullptr) throw_no_kernel(op, device);
+  return fn;
+}
+
+}  // namespace ignis

@@ -1,0 +1,38 @@
+// Raw matrix products: matmul with PyTorch's semantics and addmm/linear, over the packed
+// GEMM of tensor/cpu/gemm.h (CPU) or cuBLAS (CUDA).
+#pragma once
+
+#include "tensor/tensor.h"
+
+namespace ignis {
+
+// C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b] for b in [0, batch): row-major, each
+// operand with its own leading dimension and batch stride (0 broadcasts one matrix).
+// op(X) is X^T when trans_X. The form every device's gemm kernel takes.
+struct GemmArgs {
+  DType dtype;  // float32 or float64
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  double alpha, beta;
+  const void* a; int64_t lda; int64_t stride_a;
+  const void* b; int64_t ldb; int64_t stride_b;
+  void* c; int64_t ldc; int64_t stride_c;
+  int64_t batch = 1;
+};
+
+namespace raw {
+
+// 1-D . 1-D -> 0-d; 2-D @ 2-D; 1-D operands get a dim prepended/appended and removed after;
+// N-D batched with broadcast batch dims. Throws ShapeError:
+// "matmul: inner dimensions differ: a is (8, 768), b is (512, 768)".
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);       // 2-D only
+Tensor bmm(const Tensor& a, const Tensor& b);      // 3-D only, equal batch
+// beta * bias + alpha * (a @ b); bias broadcasts to (n, m)... (a: (n, k), b: (k, m)).
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta = 1.0,
+             double alpha = 1.0);
+// x @ weight^T + bias, x (*, in), weight (out, in), bias (out) or undefined.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+
+}  // namespace raw
+}  // namespace ignis
