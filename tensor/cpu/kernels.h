@@ -1,0 +1,36 @@
+// The CPU kernels behind KernelTable (tensor/dispatch.h): one function per slot, with the
+// slot's contract. Internal to tensor/: raw ops call them through the dispatch table.
+#pragma once
+
+#include "tensor/dispatch.h"
+
+namespace ignis::cpu {
+
+// copy_kernels.cpp
+void fill(const Tensor& out, const Scalar& value);
+void copy(const Tensor& dst, const Tensor& src);
+// random_kernels.cpp
+void random(RandomKind kind, double a, double b, PhiloxState state, const Tensor& out);
+void bernoulli_tensor(const Tensor& p, PhiloxState state, const Tensor& out);
+// elementwise_kernels.cpp
+void unary(UnaryOp op, const UnaryParams& params, const Tensor& in, const Tensor& out);
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+// reduce_kernels.cpp
+void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
+void reduce_with_index(ReduceOp op, const Tensor& in, const Tensor& values,
+                       const Tensor& indices);
+// gemm.cpp
+void gemm(const GemmArgs& args);
+// index_kernels.cpp
+void softmax(const Tensor& in, const Tensor& out, int64_t outer, int64_t n, int64_t inner,
+             bool log);
+void index_select(const Tensor& in, const Tensor& index, const Tensor& out, int64_t outer,
+                  int64_t n, int64_t inner);
+void gather(const Tensor& in, int64_t dim, const Tensor& index, const Tensor& out);
+void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
+
+// The table of all of the above (dispatch.cpp registers it for DeviceType::CPU).
+KernelTable make_cpu_kernel_table();
+
+}  // namespace ignis::cpu

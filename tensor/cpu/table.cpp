@@ -1,0 +1,25 @@
+// Assembles the CPU KernelTable from the kernels of tensor/cpu/.
+#include "tensor/cpu/kernels.h"
+
+namespace ignis::cpu {
+
+KernelTable make_cpu_kernel_table() {
+  KernelTable t;
+  t.fill = fill;
+  t.copy = copy;
+  t.unary = unary;
+  t.binary = binary;
+  t.where = where;
+  t.reduce = reduce;
+  t.reduce_with_index = reduce_with_index;
+  t.gemm = gemm;
+  t.softmax = softmax;
+  t.index_select = index_select;
+  t.gather = gather;
+  t.scatter_add = scatter_add;
+  t.random = random;
+  t.bernoulli_tensor = bernoulli_tensor;
+  return t;
+}
+
+}  // namespace ignis::cpu
