@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <initializer_list>
+#include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "autograd/grad_mode.h"
@@ -21,14 +23,19 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>
 bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
-// If needs_grad(inputs): makes `output` a non-leaf with a node named `name` whose
-// apply() is `backward`, with edges to the inputs. Returns output either way.
+// If needs_grad(inputs) and `output` is floating point: makes `output` a non-leaf with a node
+// named `name` whose apply() is `backward`, with edges to the inputs. Returns the output
+// (an alias of it when the raw op handed back an input or a tensor that already has autograd
+// state, so that no input's history is overwritten); callers return what record() returns.
 //   Tensor y = raw::exp(x);
 //   return record("exp", {x}, y, [y = SavedTensor(y, "exp")](const Tensor& dy) {
 //     return std::vector<Tensor>{dy * y.get()};
 //   });
-Tensor record(const char* name, const std::vector<Tensor>& inputs, Tensor output,
+Tensor record(const std::string& name, const std::vector<Tensor>& inputs, Tensor output,
               BackwardFn backward);
+
+// The readable name of a C++ type ("Cube" rather than "4Cube"): custom Function node names.
+std::string demangled_name(const std::type_info& type);
 
 // User-defined differentiable functions:
 //   struct Cube {
@@ -67,7 +74,7 @@ struct Function {
     std::vector<Tensor> inputs;
     (collect(inputs, args), ...);
     if (ctx->non_differentiable()) return out;
-    return record(typeid(Fn).name(), inputs, out,
+    return record(demangled_name(typeid(Fn)), inputs, out,
                   [ctx](const Tensor& grad) { return Fn::backward(*ctx, grad); });
   }
 

@@ -1,4 +1,6 @@
-// Differentiable matrix products.
+// Differentiable matrix products. Shapes and ShapeErrors are the raw ops' (tensor/linalg.h):
+// "matmul: inner dimensions differ: a is (8, 768), b is (512, 768)". Backward: da = dy @ b^T,
+// db = a^T @ dy, broadcast batch dims summed back.
 #pragma once
 
 #include "tensor/tensor.h"
@@ -6,10 +8,12 @@
 namespace ignis {
 
 Tensor matmul(const Tensor& a, const Tensor& b);  // PyTorch semantics, see tensor/linalg.h
-Tensor mm(const Tensor& a, const Tensor& b);
-Tensor bmm(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);   // (m, k) @ (k, n) -> (m, n)
+Tensor bmm(const Tensor& a, const Tensor& b);  // (B, m, k) @ (B, k, n) -> (B, m, n)
+// beta * bias + alpha * (a @ b); bias broadcasts to (m, n).
 Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta = 1.0,
              double alpha = 1.0);
+// x @ weight^T + bias: x (*, in), weight (out, in), bias (out) or undefined -> (*, out).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
 
 }  // namespace ignis

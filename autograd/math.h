@@ -1,5 +1,8 @@
 // Differentiable elementwise ops (broadcasting, PyTorch type promotion) and the operators.
 // Each op's backward reduces broadcast gradients back to the input's shape.
+// Shapes: the output has the broadcast shape of the inputs; a ShapeError names the op and
+// both shapes when they do not broadcast (the raw op's check, tensor/elementwise.h).
+// Floating ops on integer input compute in float32. Gradients have their input's dtype.
 #pragma once
 
 #include <optional>
@@ -19,16 +22,17 @@ Tensor maximum(const Tensor& a, const Tensor& b);  // gradient split evenly on t
 Tensor minimum(const Tensor& a, const Tensor& b);
 
 Tensor neg(const Tensor& x);
-Tensor abs(const Tensor& x);
+Tensor abs(const Tensor& x);   // gradient sign(x): 0 at 0
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor log1p(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor rsqrt(const Tensor& x);
 Tensor square(const Tensor& x);
+// min(max(x, min), max); the gradient passes where min <= x <= max.
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor relu(const Tensor& x);
-Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);  // x > 0 ? x : slope x
 // approximate: "none" (erf form) or "tanh"; ValueError otherwise.
 Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 Tensor silu(const Tensor& x);
@@ -48,8 +52,9 @@ Tensor logical_xor(const Tensor& a, const Tensor& b);
 Tensor logical_not(const Tensor& x);
 Tensor isnan(const Tensor& x);
 
-// Differentiable in a and b (not in cond).
+// Differentiable in a and b (not in cond): cond ? a : b, broadcast over all three; cond bool.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// x with `value` where mask (bool, broadcast to x's shape); no gradient flows there.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Scalar& value);
 
 // Operators: tensor with tensor, and with C++ numbers on either side.

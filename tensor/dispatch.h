@@ -22,6 +22,9 @@ struct KernelTable {
   void (*fill)(const Tensor& out, const Scalar& value) = nullptr;
   // dst[...] = cast(src[...]); same shape (src may have 0 strides), same device
   void (*copy)(const Tensor& dst, const Tensor& src) = nullptr;
+  // Byte copy between this device and the host: dst and src contiguous, same dtype and
+  // shape, one of them on the CPU and the other on this table's device. Empty for the CPU.
+  void (*transfer)(const Tensor& dst, const Tensor& src) = nullptr;
   // out = op(in); same shape; in.dtype == out.dtype, except bool-output ops
   void (*unary)(UnaryOp op, const UnaryParams& params, const Tensor& in,
                 const Tensor& out) = nullptr;

@@ -1,0 +1,160 @@
+// Side-by-side SGEMM: ignis's cpu::gemm against OpenBLAS's cblas_sgemm on the shapes of
+// gemm_shapes.h, same thread count, runs interleaved, median GFLOP/s of each and their ratio.
+// Not a Google Benchmark suite (that is gemm_bench.cpp): one table, meant to be read by people.
+//
+// Usage: gemm_vs_openblas [--threads N] [--runs R] [--filter TEXT] [--clock wall|cpu]
+//   defaults: ignis's thread count, 7 runs, every shape (else those whose name contains TEXT),
+//   wall-clock time. `--clock cpu` (one thread only) times the calling thread's CPU time, which
+//   leaves out the time it was descheduled: steadier numbers on a shared, time-sliced machine.
+// For a fair comparison, run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so OpenBLAS
+// picks its own kernel for this CPU; the table's header names that kernel.
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/gemm_shapes.h"
+#include "tensor/cpu/gemm_isa.h"
+#include "tensor/cpu/kernels.h"
+#include "tensor/thread_pool.h"
+
+namespace {
+
+using ignis::bench::GemmShape;
+using Clock = std::chrono::steady_clock;
+
+struct Operands {
+  std::vector<float> a, b, c;  // op(A) (m, k), op(B) (k, n), C (m, n), all dense row-major
+  int64_t lda, ldb;
+};
+
+Operands make_operands(const GemmShape& s, std::mt19937& rng) {
+  std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+  Operands o;
+  o.a.resize(static_cast<size_t>(s.m * s.k));
+  o.b.resize(static_cast<size_t>(s.k * s.n));
+  o.c.assign(static_cast<size_t>(s.m * s.n), 0.f);
+  for (float& x : o.a) x = uniform(rng);
+  for (float& x : o.b) x = uniform(rng);
+  o.lda = s.trans_a ? s.m : s.k;
+  o.ldb = s.trans_b ? s.k : s.n;
+  return o;
+}
+
+void run_ignis(const GemmShape& s, Operands& o) {
+  ignis::GemmArgs args{ignis::kFloat32, s.trans_a, s.trans_b, s.m, s.n, s.k, 1.0, 0.0,
+                       o.a.data(), o.lda, 0, o.b.data(), o.ldb, 0, o.c.data(), s.n, 0};
+  ignis::cpu::gemm(args);
+}
+
+void run_openblas(const GemmShape& s, Operands& o) {
+  cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
+              s.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(s.m),
+              static_cast<int>(s.n), static_cast<int>(s.k), 1.f, o.a.data(),
+              static_cast<int>(o.lda), o.b.data(), static_cast<int>(o.ldb), 0.f, o.c.data(),
+              static_cast<int>(s.n));
+}
+
+// Seconds on the wall clock, or of the calling thread's CPU time.
+double now(bool cpu_clock) {
+  if (cpu_clock) {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  }
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
+// GFLOP/s of `reps` back-to-back calls.
+template <typename F>
+double gflops(const GemmShape& s, int64_t reps, bool cpu_clock, F&& call) {
+  const double start = now(cpu_clock);
+  for (int64_t r = 0; r < reps; ++r) call();
+  const double seconds = now(cpu_clock) - start;
+  return 2.0 * static_cast<double>(s.m * s.n * s.k) * static_cast<double>(reps) / seconds * 1e-9;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t h = v.size() / 2;
+  return v.size() % 2 == 1 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+// max |ours - openblas| / max |openblas|: a sanity check that both computed the same product.
+double relative_difference(const GemmShape& s, Operands& o) {
+  run_openblas(s, o);
+  const std::vector<float> reference = o.c;
+  run_ignis(s, o);
+  double diff = 0.0, scale = 0.0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    diff = std::max(diff, static_cast<double>(std::fabs(o.c[i] - reference[i])));
+    scale = std::max(scale, static_cast<double>(std::fabs(reference[i])));
+  }
+  return scale > 0.0 ? diff / scale : diff;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = ignis::get_num_threads();
+  int runs = 7;
+  std::string filter;
+  bool cpu_clock = false;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--runs") == 0) runs = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--filter") == 0) filter = argv[i + 1];
+    else if (std::strcmp(argv[i], "--clock") == 0) cpu_clock = std::strcmp(argv[i + 1], "cpu") == 0;
+  }
+  if (threads < 1 || runs < 5 || (cpu_clock && threads != 1)) {
+    std::fprintf(stderr, "usage: gemm_vs_openblas [--threads N>=1] [--runs R>=5] "
+                         "[--filter TEXT] [--clock wall|cpu (cpu: one thread only)]\n");
+    return 2;
+  }
+  ignis::set_num_threads(threads);
+  openblas_set_num_threads(threads);
+
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  const char* l2 = std::getenv("OPENBLAS_L2_SIZE");
+  std::printf("SGEMM, row-major, alpha=1 beta=0; %d thread(s); median of %d interleaved runs; "
+              "%s time\n",
+              threads, runs, cpu_clock ? "thread CPU" : "wall-clock");
+  std::printf("ignis kernel: %s; OpenBLAS kernel: %s (%d thread(s); OPENBLAS_CORETYPE=%s, "
+              "OPENBLAS_L2_SIZE=%s)\n\n",
+              ignis::cpu::gemm_isa_name(ignis::cpu::gemm_isa()), openblas_get_corename(),
+              openblas_get_num_threads(), coretype != nullptr ? coretype : "unset",
+              l2 != nullptr ? l2 : "unset");
+  std::printf("%-22s %5s %5s %5s %2s  %10s %10s %7s  %8s\n", "shape", "M", "N", "K", "op",
+              "ignis", "OpenBLAS", "ratio", "rel.diff");
+  std::printf("%-22s %5s %5s %5s %2s  %10s %10s %7s  %8s\n", "", "", "", "", "", "GFLOP/s",
+              "GFLOP/s", "ours/OB", "");
+
+  std::mt19937 rng(0);
+  for (const GemmShape& s : ignis::bench::gemm_shapes()) {
+    if (s.name.find(filter) == std::string::npos) continue;
+    Operands o = make_operands(s, rng);
+    const double diff = relative_difference(s, o);  // also the warm-up of both
+    // Enough calls per run for about 20 ms at 100 GFLOP/s.
+    const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
+    const int64_t reps = std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
+    std::vector<double> ours, theirs;
+    for (int r = 0; r < runs; ++r) {
+      ours.push_back(gflops(s, reps, cpu_clock, [&] { run_ignis(s, o); }));
+      theirs.push_back(gflops(s, reps, cpu_clock, [&] { run_openblas(s, o); }));
+    }
+    const double g_ours = median(ours), g_theirs = median(theirs);
+    const char op[3] = {s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', '\0'};
+    std::printf("%-22s %5ld %5ld %5ld %2s  %10.1f %10.1f %7.2f  %8.1e\n", s.name.c_str(),
+                static_cast<long>(s.m), static_cast<long>(s.n), static_cast<long>(s.k), op,
+                g_ours, g_theirs, g_ours / g_theirs, diff);
+  }
+  return 0;
+}

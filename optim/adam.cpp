@@ -1,0 +1,200 @@
+// Adam and AdamW's update rule (see adam.h): a fused loop for CPU contiguous parameters, raw
+// in-place ops for the rest. Both follow PyTorch's single-tensor Adam op by op.
+#include "optim/adam.h"
+
+#include <cmath>
+
+#include "optim/update_ops.h"
+#include "tensor/elementwise.h"
+#include "tensor/thread_pool.h"
+
+namespace ignis::optim {
+
+namespace {
+
+Options to_options(const AdamOptions& o) {
+  return {{"lr", o.lr},
+          {"beta1", o.betas.first},
+          {"beta2", o.betas.second},
+          {"eps", o.eps},
+          {"weight_decay", o.weight_decay},
+          {"amsgrad", o.amsgrad ? 1.0 : 0.0},
+          {"maximize", o.maximize ? 1.0 : 0.0}};
+}
+
+AdamOptions from_options(const Options& o) {
+  return {.lr = o.at("lr"),
+          .betas = {o.at("beta1"), o.at("beta2")},
+          .eps = o.at("eps"),
+          .weight_decay = o.at("weight_decay"),
+          .amsgrad = o.at("amsgrad") != 0.0,
+          .maximize = o.at("maximize") != 0.0};
+}
+
+AdamOptions adam_options(const AdamWOptions& o) {
+  return {.lr = o.lr,
+          .betas = o.betas,
+          .eps = o.eps,
+          .weight_decay = o.weight_decay,
+          .amsgrad = o.amsgrad,
+          .maximize = o.maximize};
+}
+
+// One parameter's update: the group's options and this step's bias corrections.
+struct AdamStep {
+  AdamOptions options;
+  bool decoupled = false;
+  double step_size = 0.0;              // lr / (1 - beta1^t)
+  double bias_correction2_sqrt = 0.0;  // (1 - beta2^t)^0.5
+};
+
+// torch.maximum: NaN in either operand gives NaN.
+template <typename T>
+T nan_max(T a, T b) {
+  return (a != a || a > b) ? a : b;
+}
+
+// The whole update in one pass over contiguous CPU buffers of n elements each; the scalars
+// are rounded to T first, and each operation rounds as PyTorch's op sequence does.
+template <typename T>
+void adam_fused(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStep& s) {
+  const AdamOptions& o = s.options;
+  T* p = param.data_ptr<T>();
+  const T* g_in = grad.data_ptr<T>();
+  T* m = exp_avg.data_ptr<T>();
+  T* v = exp_avg_sq.data_ptr<T>();
+  T* v_max = o.amsgrad ? max_exp_avg_sq.data_ptr<T>() : nullptr;
+  const double lerp_weight = 1.0 - o.betas.first;
+  const bool lerp_small = std::abs(lerp_weight) < 0.5;
+  const T weight = static_cast<T>(lerp_weight);
+  const T one_minus_weight = static_cast<T>(1.0 - lerp_weight);
+  const T beta2 = static_cast<T>(o.betas.second);
+  const T one_minus_beta2 = static_cast<T>(1.0 - o.betas.second);
+  const bool l2 = o.weight_decay != 0.0 && !s.decoupled;
+  const bool decay = o.weight_decay != 0.0 && s.decoupled;
+  const T weight_decay = static_cast<T>(o.weight_decay);
+  const T decay_factor = static_cast<T>(1.0 - o.lr * o.weight_decay);
+  const T bias_correction2_sqrt = static_cast<T>(s.bias_correction2_sqrt);
+  const T eps = static_cast<T>(o.eps);
+  const T neg_step_size = static_cast<T>(-s.step_size);
+  const bool maximize = o.maximize;
+  const bool amsgrad = o.amsgrad;
+  parallel_for(0, param.numel(), int64_t{1} << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T g = maximize ? -g_in[i] : g_in[i];
+      T pi = p[i];
+      if (decay) pi = pi * decay_factor;
+      if (l2) g = g + weight_decay * pi;
+      const T diff = g - m[i];
+      const T mi = lerp_small ? m[i] + weight * diff : g - diff * one_minus_weight;
+      const T vi = v[i] * beta2 + one_minus_beta2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      T v_used = vi;
+      if (amsgrad) {
+        v_max[i] = nan_max(v_max[i], vi);
+        v_used = v_max[i];
+      }
+      const T denom = std::sqrt(v_used) / bias_correction2_sqrt + eps;
+      p[i] = pi + neg_step_size * (mi / denom);
+    }
+  });
+}
+
+// The same update with raw ops, for any device and layout.
+void adam_ops(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+              const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStep& s) {
+  const AdamOptions& o = s.options;
+  Tensor g = o.maximize ? raw::neg(grad) : grad;
+  if (o.weight_decay != 0.0) {
+    if (s.decoupled) {
+      detail::mul_(param, 1.0 - o.lr * o.weight_decay);
+    } else {
+      g = detail::add_scaled(g, param, o.weight_decay);
+    }
+  }
+  detail::lerp_(exp_avg, g, 1.0 - o.betas.first);
+  detail::mul_(exp_avg_sq, o.betas.second);
+  detail::addcmul_(exp_avg_sq, g, g, 1.0 - o.betas.second);
+  Tensor v = exp_avg_sq;
+  if (o.amsgrad) {
+    raw::binary_(BinaryOp::Maximum, max_exp_avg_sq, exp_avg_sq);
+    v = max_exp_avg_sq;
+  }
+  const Tensor denom = raw::sqrt(v);
+  raw::binary_(BinaryOp::Div, denom, wrap_scalar(s.bias_correction2_sqrt, denom.device()));
+  detail::add_(denom, o.eps);
+  detail::addcdiv_(param, exp_avg, denom, -s.step_size);
+}
+
+bool fusable(const Tensor& param, std::initializer_list<Tensor> others) {
+  if (!param.is_cpu() || !param.is_contiguous() || !param.is_floating_point()) return false;
+  for (const Tensor& t : others) {
+    if (t.defined() && (t.device() != param.device() || !t.is_contiguous() ||
+                        t.dtype() != param.dtype())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions options)
+    : Adam(std::vector<ParamGroup>{ParamGroup{std::move(params), {}}}, options) {}
+
+Adam::Adam(std::vector<ParamGroup> groups, AdamOptions defaults)
+    : Adam("Adam", std::move(groups), defaults, false) {}
+
+Adam::Adam(std::string name, std::vector<ParamGroup> groups, AdamOptions defaults,
+           bool decoupled)
+    : Optimizer(std::move(name), to_options(defaults)), decoupled_weight_decay_(decoupled) {
+  add_param_groups(std::move(groups));
+}
+
+AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
+    : AdamW(std::vector<ParamGroup>{ParamGroup{std::move(params), {}}}, options) {}
+
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions defaults)
+    : Adam("AdamW", std::move(groups), adam_options(defaults), true) {}
+
+void Adam::check_options(const Options& options) const {
+  const AdamOptions o = from_options(options);
+  require(o.lr >= 0.0, options, "lr");
+  require(o.eps >= 0.0, options, "eps");
+  require(o.betas.first >= 0.0 && o.betas.first < 1.0, options, "beta1");
+  require(o.betas.second >= 0.0 && o.betas.second < 1.0, options, "beta2");
+  require(o.weight_decay >= 0.0, options, "weight_decay");
+}
+
+std::vector<std::string> Adam::state_keys(const Options& options) const {
+  std::vector<std::string> keys = {"step", "exp_avg", "exp_avg_sq"};
+  if (options.at("amsgrad") != 0.0) keys.push_back("max_exp_avg_sq");
+  return keys;
+}
+
+void Adam::update(ParamGroup& group) {
+  AdamStep s{.options = from_options(group.options), .decoupled = decoupled_weight_decay_};
+  for (const Tensor& p : group.params) {
+    const Tensor grad = p.grad();
+    if (!grad.defined()) continue;
+    ParamState& state = mutable_state(p);
+    const Tensor& exp_avg = buffer(state, "exp_avg", p);
+    const Tensor& exp_avg_sq = buffer(state, "exp_avg_sq", p);
+    const Tensor max_exp_avg_sq = s.options.amsgrad ? buffer(state, "max_exp_avg_sq", p) : Tensor();
+    const double step = increment_step(state);
+    s.step_size = s.options.lr / (1.0 - std::pow(s.options.betas.first, step));
+    s.bias_correction2_sqrt = std::pow(1.0 - std::pow(s.options.betas.second, step), 0.5);
+    if (fusable(p, {grad, exp_avg, exp_avg_sq, max_exp_avg_sq})) {
+      visit_floating(p.dtype(), "Adam", [&]<typename T>() {
+        adam_fused<T>(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, s);
+      });
+      p.bump_version();
+    } else {
+      adam_ops(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, s);
+    }
+  }
+}
+
+}  // namespace ignis::optim

@@ -1,0 +1,39 @@
+// Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay, as
+// torch.optim.SGD. Not the others: see adam.h, rmsprop.h.
+#pragma once
+
+#include <vector>
+
+#include "optim/optimizer.h"
+
+namespace ignis::optim {
+
+struct SGDOptions {
+  double lr = 1e-3;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;  // L2: added to the gradient as weight_decay * p
+  bool nesterov = false;
+  bool maximize = false;
+};
+
+// Per parameter p with gradient g (group options "lr", "momentum", "dampening",
+// "weight_decay", "nesterov", "maximize"):
+//   g = maximize ? -g : g;  g += weight_decay * p
+//   if momentum != 0:  buf = first step ? g : momentum * buf + (1 - dampening) * g
+//                      g = nesterov ? g + momentum * buf : buf
+//   p -= lr * g
+// State: "momentum_buffer" (only with momentum). Throws ValueError for lr, momentum or
+// weight_decay < 0, or nesterov without momentum > 0 and dampening == 0.
+class SGD : public Optimizer {
+ public:
+  explicit SGD(std::vector<Tensor> params, SGDOptions options = {});
+  SGD(std::vector<ParamGroup> groups, SGDOptions defaults = {});
+
+ protected:
+  void check_options(const Options& options) const override;
+  std::vector<std::string> state_keys(const Options& options) const override;
+  void update(ParamGroup& group) override;
+};
+
+}  // namespace ignis::optim

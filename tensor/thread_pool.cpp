@@ -1,0 +1,207 @@
+// The persistent CPU thread pool behind parallel_for: workers park on a condition variable
+// between jobs and claim chunks under the pool's mutex. Not a task scheduler: one job at a
+// time; a parallel_for issued while another runs (nested, or from a second thread) runs its
+// chunks serially in the calling thread.
+#include "tensor/thread_pool.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tensor/error.h"
+
+namespace ignis {
+namespace {
+
+thread_local bool t_in_parallel_region = false;
+
+// Marks the current thread as running a parallel_for body for its lifetime.
+class RegionGuard {
+ public:
+  RegionGuard() : previous_(t_in_parallel_region) { t_in_parallel_region = true; }
+  ~RegionGuard() { t_in_parallel_region = previous_; }
+  RegionGuard(const RegionGuard&) = delete;
+  RegionGuard& operator=(const RegionGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+int default_num_threads() {
+  if (const char* env = std::getenv("IGNIS_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= 4096) return static_cast<int>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The chunks of one parallel_for: chunk c covers [begin + c * size, min(end, ... + size)).
+struct Job {
+  const std::function<void(int64_t, int64_t)>* fn = nullptr;
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t chunk_size = 0;
+  int64_t num_chunks = 0;
+  int64_t next_chunk = 0;   // next unclaimed chunk
+  int64_t done_chunks = 0;  // finished chunks
+  std::exception_ptr error;
+};
+
+void run_chunk(const Job& job, int64_t chunk, std::exception_ptr& error) {
+  const int64_t lo = job.begin + chunk * job.chunk_size;
+  const int64_t hi = std::min(job.end, lo + job.chunk_size);
+  try {
+    (*job.fn)(lo, hi);
+  } catch (...) {
+    if (!error) error = std::current_exception();
+  }
+}
+
+class ThreadPool {
+ public:
+  ThreadPool() : num_threads_(default_num_threads()) {}
+
+  ~ThreadPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+  }
+
+  int num_threads() const {
+    std::lock_guard lock(mutex_);
+    return num_threads_;
+  }
+
+  void set_num_threads(int n) {
+    std::lock_guard busy(run_mutex_);  // never resize under a running job
+    std::lock_guard lock(mutex_);
+    num_threads_ = n;
+  }
+
+  void run(int64_t begin, int64_t end, int64_t chunk_size, int64_t num_chunks,
+           const std::function<void(int64_t, int64_t)>& fn) {
+    std::unique_lock busy(run_mutex_, std::try_to_lock);
+    if (!busy.owns_lock()) {
+      run_serially(begin, end, chunk_size, num_chunks, fn);
+      return;
+    }
+    std::unique_lock lock(mutex_);
+    start_workers(std::min<int64_t>(num_chunks, num_threads_) - 1);
+    job_ = Job{&fn, begin, end, chunk_size, num_chunks, 0, 0, nullptr};
+    ++generation_;
+    work_cv_.notify_all();
+    work_on_job(lock);  // the caller does chunks too
+    done_cv_.wait(lock, [&] { return job_.done_chunks == job_.num_chunks; });
+    std::exception_ptr error = job_.error;
+    job_ = Job{};
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
+  }
+
+  static void run_serially(int64_t begin, int64_t end, int64_t chunk_size, int64_t num_chunks,
+                           const std::function<void(int64_t, int64_t)>& fn) {
+    RegionGuard region;
+    Job job{&fn, begin, end, chunk_size, num_chunks, 0, 0, nullptr};
+    std::exception_ptr error;
+    for (int64_t c = 0; c < num_chunks; ++c) run_chunk(job, c, error);
+    if (error) std::rethrow_exception(error);
+  }
+
+ private:
+  // Grows the pool to `n` workers (it never shrinks: idle workers cost nothing).
+  void start_workers(int64_t n) {
+    while (static_cast<int64_t>(workers_.size()) < n) {
+      workers_.emplace_back([this] { worker_loop(); });
+    }
+  }
+
+  // Claims and runs chunks of the current job until none is left; `lock` holds mutex_ on
+  // entry and on exit, and is released while a chunk runs.
+  void work_on_job(std::unique_lock<std::mutex>& lock) {
+    RegionGuard region;
+    while (job_.next_chunk < job_.num_chunks) {
+      const int64_t chunk = job_.next_chunk++;
+      const Job job = job_;
+      std::exception_ptr error;
+      lock.unlock();
+      run_chunk(job, chunk, error);
+      lock.lock();
+      if (error && !job_.error) job_.error = error;
+      if (++job_.done_chunks == job_.num_chunks) done_cv_.notify_all();
+    }
+  }
+
+  void worker_loop() {
+    std::unique_lock lock(mutex_);
+    uint64_t seen = generation_;
+    for (;;) {
+      work_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      work_on_job(lock);
+    }
+  }
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::mutex run_mutex_;      // held by the caller of the running job
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::vector<std::thread> workers_;
+  int num_threads_;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  Job job_;
+};
+
+ThreadPool& pool() {
+  static ThreadPool instance;
+  return instance;
+}
+
+}  // namespace
+
+int get_num_threads() { return pool().num_threads(); }
+
+void set_num_threads(int n) {
+  if (n < 1) {
+    throw ValueError("set_num_threads: expected n >= 1, got " + std::to_string(n));
+  }
+  if (in_parallel_region()) {
+    throw ValueError("set_num_threads: cannot be called inside a parallel_for body");
+  }
+  pool().set_num_threads(n);
+}
+
+bool in_parallel_region() { return t_in_parallel_region; }
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin) return;
+  const int64_t n = end - begin;
+  grain = std::max<int64_t>(grain, 1);
+  // Every chunk gets at least `grain` iterations (the header's promise), so at most n / grain.
+  const int64_t max_chunks = std::clamp<int64_t>(n / grain, 1, get_num_threads());
+  const int64_t chunk_size = (n + max_chunks - 1) / max_chunks;
+  const int64_t num_chunks = (n + chunk_size - 1) / chunk_size;  // no empty trailing chunk
+  if (num_chunks == 1) {
+    RegionGuard region;
+    fn(begin, end);
+    return;
+  }
+  if (in_parallel_region()) {
+    ThreadPool::run_serially(begin, end, chunk_size, num_chunks, fn);
+    return;
+  }
+  pool().run(begin, end, chunk_size, num_chunks, fn);
+}
+
+}  // namespace ignis
