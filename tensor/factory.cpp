@@ -105,6 +105,15 @@ Tensor arange(const Scalar& end, std::optional<TensorOptions> options) {
   return arange(0, end, 1, options);
 }
 
+Tensor arange(const Scalar& end, const TensorOptions& options) {
+  return arange(0, end, 1, std::optional<TensorOptions>(options));
+}
+
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
+              const TensorOptions& options) {
+  return arange(start, end, step, std::optional<TensorOptions>(options));
+}
+
 // As PyTorch's CPU arange: the length is ceil((end - start) / step), computed in int64 for
 // integer dtypes and in double otherwise; element i is start + i * step in that type.
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,

@@ -34,6 +34,10 @@ Tensor scalar_tensor(const Scalar& value, std::optional<DType> dtype = std::null
 Tensor arange(const Scalar& end, std::optional<TensorOptions> options = std::nullopt);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1,
               std::optional<TensorOptions> options = std::nullopt);
+// The same with the options given explicitly: arange(5, {.dtype = kFloat64}).
+Tensor arange(const Scalar& end, const TensorOptions& options);
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
+              const TensorOptions& options);
 // `steps` evenly spaced values from start to end inclusive (computed as PyTorch does).
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
 Tensor eye(int64_t n, std::optional<int64_t> m = std::nullopt, TensorOptions options = {});
