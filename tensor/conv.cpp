@@ -7,13 +7,7 @@
 #include "tensor/dispatch.h"
 #include "tensor/elementwise.h"
 
-namespace ignis {
-namespace cpu {
-void unfold(const Tensor& in, const Tensor& out, const Window2d& w);
-void fold(const Tensor& in, const Tensor& out, const Window2d& w);
-}  // namespace cpu
-
-namespace raw {
+namespace ignis::raw {
 namespace {
 
 std::string pair_str(const std::array<int64_t, 2>& p) {
@@ -47,11 +41,6 @@ std::array<int64_t, 2> positions(const Window2d& w, int64_t H, int64_t W, const 
   return out;
 }
 
-// NOTE: unfold and fold have no KernelTable slot yet; until they do, only the CPU runs them.
-void require_cpu(const Tensor& t, const char* op) {
-  if (!t.is_cpu()) throw_no_kernel(op, t.device());
-}
-
 }  // namespace
 
 Tensor unfold(const Tensor& x, const Window2d& window) {
@@ -65,8 +54,7 @@ Tensor unfold(const Tensor& x, const Window2d& window) {
   const int64_t k = window.kernel_size[0] * window.kernel_size[1];
   Tensor out = make_tensor({x.size(0), x.size(1) * k, oh * ow}, x.dtype(), x.device());
   if (out.numel() == 0) return out;
-  require_cpu(x, op);
-  cpu::unfold(contiguous(x), out, window);
+  get_kernel(&KernelTable::unfold, x.device(), op)(contiguous(x), out, window);
   return out;
 }
 
@@ -92,10 +80,8 @@ Tensor fold(const Tensor& cols, std::array<int64_t, 2> output_size, const Window
   Tensor out = make_tensor({cols.size(0), cols.size(1) / k, output_size[0], output_size[1]},
                            cols.dtype(), cols.device());
   if (out.numel() == 0) return out;
-  require_cpu(cols, op);
-  cpu::fold(contiguous(cols), out, window);
+  get_kernel(&KernelTable::fold, cols.device(), op)(contiguous(cols), out, window);
   return out;
 }
 
-}  // namespace raw
-}  // namespace ignis
+}  // namespace ignis::raw

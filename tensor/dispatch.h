@@ -7,6 +7,7 @@
 // (see CONTRIBUTING.md). Kernels receive tensors already checked, broadcast and allocated.
 #pragma once
 
+#include "tensor/conv.h"
 #include "tensor/elementwise.h"
 #include "tensor/generator.h"
 #include "tensor/linalg.h"
@@ -35,7 +36,8 @@ struct KernelTable {
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b,
                 const Tensor& out) = nullptr;
   // in: contiguous (outer, n); out: contiguous (outer) of the result dtype (int64 for
-  // ArgMax/ArgMin); the order of accumulation is fixed by n alone.
+  // ArgMax/ArgMin); the order of accumulation is fixed by n alone. in is already of the
+  // output dtype for Sum/Prod/Max/Min (the raw op converts first).
   void (*reduce)(ReduceOp op, const Tensor& in, const Tensor& out) = nullptr;
   // out (outer) values and indices (int64) of max/min along the last dim of in (outer, n)
   void (*reduce_with_index)(ReduceOp op, const Tensor& in, const Tensor& values,
@@ -59,6 +61,17 @@ struct KernelTable {
                  const Tensor& out) = nullptr;
   // As random(Bernoulli) with p taken elementwise from `p` (same shape as out)
   void (*bernoulli_tensor)(const Tensor& p, PhiloxState state, const Tensor& out) = nullptr;
+  // out (outer, inner) = op over the middle dim of in (outer, n, inner), for Sum/Prod/Max/
+  // Min; in and out contiguous, of one dtype (as reduce). Each out element is accumulated in
+  // reduce's order for a row of length n. Optional: raw ops fall back to reduce when empty.
+  void (*reduce_strided)(ReduceOp op, const Tensor& in, const Tensor& out, int64_t outer,
+                         int64_t n, int64_t inner) = nullptr;
+  // out (N, C kh kw, L) = im2col of in (N, C, H, W) for `window` (tensor/conv.h); both
+  // contiguous, of one dtype (any); padding taps are 0
+  void (*unfold)(const Tensor& in, const Tensor& out, const Window2d& window) = nullptr;
+  // out (N, C, H, W) = col2im of in (N, C kh kw, L), overwritten; both contiguous, floating;
+  // deterministic (each output plane summed serially in a fixed order)
+  void (*fold)(const Tensor& in, const Tensor& out, const Window2d& window) = nullptr;
 };
 
 // The table of a device type; registering replaces the whole table.

@@ -20,6 +20,7 @@ class DeviceError : public Error { using Error::Error; };     // wrong device, n
 class IndexError : public Error { using Error::Error; };      // index or dim out of range
 class ValueError : public Error { using Error::Error; };      // bad argument value
 class ParseError : public Error { using Error::Error; };      // malformed file or text
+class IOError : public Error { using Error::Error; };         // a file that cannot be read or written
 class AutogradError : public Error { using Error::Error; };   // misuse of backward / graph
 
 // Thrown when an internal invariant breaks: a bug in ignis, not a user error.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "tensor/dispatch.h"
@@ -16,25 +17,57 @@
 namespace ignis::raw {
 namespace {
 
-// x seen as a contiguous (outer, n) matrix, the kept dims in order, then the `reduced` ones
-// (normalized dims, see normalize_dims). Copies only when x is not already laid out with the
-// reduced dims last and contiguous.
-Tensor as_rows(const Tensor& x, const Shape& reduced) {
+// x with the kept dims in order, then the `reduced` ones (normalized dims, see
+// normalize_dims): a view, contiguous when x is already laid out that way.
+Tensor reduced_last(const Tensor& x, const Shape& reduced) {
+  if (x.dim() == 0) return x;
   Shape perm;
-  int64_t outer = 1;
   for (int64_t d = 0; d < x.dim(); ++d) {
-    if (!std::binary_search(reduced.begin(), reduced.end(), d)) {
-      perm.push_back(d);
+    if (!std::binary_search(reduced.begin(), reduced.end(), d)) perm.push_back(d);
+  }
+  perm.insert(perm.end(), reduced.begin(), reduced.end());
+  return raw::permute(x, perm);
+}
+
+// x seen as a contiguous (outer, n) matrix of reduced_last's layout. Copies only when that
+// view is not contiguous.
+Tensor as_rows(const Tensor& x, const Shape& reduced) {
+  int64_t outer = 1, n = 1;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (std::binary_search(reduced.begin(), reduced.end(), d)) {
+      n *= x.size(d);
+    } else {
       outer *= x.size(d);
     }
   }
-  int64_t n = 1;
-  for (int64_t d : reduced) {
-    perm.push_back(d);
-    n *= x.size(d);
-  }
-  const Tensor c = raw::contiguous(x.dim() == 0 ? x : raw::permute(x, perm));
+  const Tensor c = raw::contiguous(reduced_last(x, reduced));
   return make_view(c, {outer, n}, {n, 1}, c.storage_offset());
+}
+
+// x seen as (outer, n, inner) with the `reduced` dims (normalized) as the middle one: they
+// must be consecutive (kept dims of size 1 between them do not count) and followed by kept
+// dims of more than one element in all. Lets the reduce_strided slot read the contiguous x
+// with no transposing copy. Empty otherwise.
+struct MiddleSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+std::optional<MiddleSplit> middle_split(const Tensor& x, const Shape& reduced) {
+  if (reduced.empty()) return std::nullopt;
+  MiddleSplit split;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    const bool is_reduced = std::binary_search(reduced.begin(), reduced.end(), d);
+    if (is_reduced) {
+      split.n *= x.size(d);
+    } else if (d < reduced.front()) {
+      split.outer *= x.size(d);
+    } else if (d > reduced.back()) {
+      split.inner *= x.size(d);
+    } else if (x.size(d) != 1) {
+      return std::nullopt;
+    }
+  }
+  if (split.inner <= 1) return std::nullopt;
+  return split;
 }
 
 // The output shape for normalized `reduced` dims.
@@ -87,6 +120,16 @@ Tensor run_reduce(ReduceOp op, const Tensor& x, const Shape& dims, bool keepdim,
   if (needs_nonempty(op)) require_nonempty(x, reduced, name);
   Tensor out = make_tensor(shape_after(x.sizes(), reduced, keepdim), out_dtype, x.device());
   if (out.numel() == 0) return out;
+  const auto strided = kernel_table(x.device().type).reduce_strided;
+  const bool has_index = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
+  const auto split = middle_split(x, reduced);
+  if (split && strided != nullptr && !has_index &&
+      !reduced_last(x, reduced).is_contiguous()) {
+    // Same bits as the reduce slot on the transposed copy, without making that copy. (When
+    // x's memory already holds the reduced dims last, as x = y.t(), the rows need no copy.)
+    strided(op, raw::contiguous(x), out, split->outer, split->n, split->inner);
+    return out;
+  }
   get_kernel(&KernelTable::reduce, x.device(), name)(op, as_rows(x, reduced), flat(out));
   return out;
 }

@@ -2,7 +2,7 @@
 // checks: those are in tensor/conv.cpp, which hands over contiguous tensors only.
 #include <cstdint>
 
-#include "tensor/conv.h"
+#include "tensor/cpu/kernels.h"
 #include "tensor/thread_pool.h"
 
 namespace ignis::cpu {

@@ -29,6 +29,12 @@ void index_select(const Tensor& in, const Tensor& index, const Tensor& out, int6
                   int64_t n, int64_t inner);
 void gather(const Tensor& in, int64_t dim, const Tensor& index, const Tensor& out);
 void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
+// reduce_kernels.cpp
+void reduce_strided(ReduceOp op, const Tensor& in, const Tensor& out, int64_t outer, int64_t n,
+                    int64_t inner);
+// conv_kernels.cpp
+void unfold(const Tensor& in, const Tensor& out, const Window2d& window);
+void fold(const Tensor& in, const Tensor& out, const Window2d& window);
 
 // The table of all of the above (dispatch.cpp registers it for DeviceType::CPU).
 KernelTable make_cpu_kernel_table();

@@ -1,5 +1,7 @@
-// CPU kernels of the reduction slots (reduce, reduce_with_index) over contiguous (outer, n)
-// rows, in the fixed order of row_reduce.h. Argument checks and dtype rules: tensor/reduce.cpp.
+// CPU kernels of the reduction slots (reduce, reduce_with_index over contiguous (outer, n)
+// rows; reduce_strided over the middle dim of (outer, n, inner)), in the fixed order of
+// row_reduce.h. Argument checks and dtype rules: tensor/reduce.cpp.
+#include <algorithm>
 #include <type_traits>
 #include <utility>
 
@@ -60,6 +62,67 @@ void reduce_arg(const T* x, T* values, int64_t* indices, int64_t outer, int64_t 
       });
 }
 
+// Bytes of neighbouring columns one reduce_columns task covers: its kLanes accumulator rows
+// (16 KiB) stay in L1, and each input row is read in runs of 512 bytes.
+inline constexpr int64_t kColumnBytes = 512;
+
+// result[k] = op over rows [begin, end) of x[r * inner + k], k < width: one block of
+// row_reduce.h's order applied to every column at once (row r to lane (r - begin) % kLanes,
+// then the lanes folded pairwise), so the compiler vectorises across the columns.
+template <typename Fn, typename T>
+void reduce_column_block(const T* x, int64_t inner, int64_t begin, int64_t end, int64_t width,
+                         T* result) {
+  constexpr int64_t kColumns = kColumnBytes / static_cast<int64_t>(sizeof(T));
+  T acc[kLanes][kColumns];
+  for (auto& lane : acc) std::fill(lane, lane + width, Fn::template identity<T>());
+  for (int64_t r = begin; r < end; ++r) {
+    T* lane = acc[(r - begin) % kLanes];
+    const T* row = x + r * inner;
+    for (int64_t k = 0; k < width; ++k) lane[k] = Fn::apply(lane[k], row[k]);
+  }
+  for (int w = kLanes / 2; w > 0; w /= 2) {
+    for (int j = 0; j < w; ++j) {
+      for (int64_t k = 0; k < width; ++k) acc[j][k] = Fn::apply(acc[j][k], acc[j + w][k]);
+    }
+  }
+  std::copy(acc[0], acc[0] + width, result);
+}
+
+// result[k] = the blocks [first, first + count) of the columns combined as row_reduce.h's
+// balanced tree (left half: floor(count / 2) blocks), for the n rows of x (n, inner).
+template <typename Fn, typename T>
+void reduce_column_tree(const T* x, int64_t inner, int64_t n, int64_t first, int64_t count,
+                        int64_t width, T* result) {
+  if (count == 1) {
+    reduce_column_block<Fn>(x, inner, first * kBlock, std::min(n, (first + 1) * kBlock), width,
+                            result);
+    return;
+  }
+  const int64_t left = count / 2;
+  reduce_column_tree<Fn>(x, inner, n, first, left, width, result);
+  T right[kColumnBytes / sizeof(T)];
+  reduce_column_tree<Fn>(x, inner, n, first + left, count - left, width, right);
+  for (int64_t k = 0; k < width; ++k) result[k] = Fn::apply(result[k], right[k]);
+}
+
+// y[o, k] = x[o, 0, k] op ... op x[o, n - 1, k] for x (outer, n, inner), y (outer, inner).
+// Every column goes through exactly reduce_row's order for a row of length n, so the bits are
+// those of reducing the transposed copy, for any thread count: tasks split only (outer, inner).
+template <typename Fn, typename T>
+void reduce_columns(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
+  constexpr int64_t kColumns = kColumnBytes / static_cast<int64_t>(sizeof(T));
+  const int64_t column_tasks = (inner + kColumns - 1) / kColumns;
+  const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, n * kColumns));
+  parallel_for(0, outer * column_tasks, grain, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = t / column_tasks;
+      const int64_t k0 = (t % column_tasks) * kColumns;
+      reduce_column_tree<Fn>(x + o * n * inner + k0, inner, n, 0, num_blocks(n),
+                             std::min(kColumns, inner - k0), y + o * inner + k0);
+    }
+  });
+}
+
 }  // namespace
 
 // in (outer, n) contiguous; out (outer) contiguous. Sum/Prod/Max/Min: out has in's dtype
@@ -109,6 +172,35 @@ void reduce_with_index(ReduceOp op, const Tensor& in, const Tensor& values,
     } else {
       reduce_arg<false>(in.data_ptr<T>(), values.data_ptr<T>(), indices.data_ptr<int64_t>(),
                         outer, n);
+    }
+  });
+}
+
+// in contiguous (outer, n, inner), out contiguous (outer, inner), both of one dtype;
+// Sum/Prod/Max/Min only (bool sums and products are converted to int64 by the raw op).
+void reduce_strided(ReduceOp op, const Tensor& in, const Tensor& out, int64_t outer, int64_t n,
+                    int64_t inner) {
+  visit_dtype(in.dtype(), [&]<typename T>() {
+    const T* x = in.data_ptr<T>();
+    T* y = out.data_ptr<T>();
+    switch (op) {
+      case ReduceOp::Sum:
+      case ReduceOp::Prod:
+        if constexpr (std::is_same_v<T, bool>) {
+          internal_error("reduce_strided: sum/prod of bool must be converted to int64 first");
+        } else if (op == ReduceOp::Sum) {
+          reduce_columns<SumFn>(x, y, outer, n, inner);
+        } else {
+          reduce_columns<ProdFn>(x, y, outer, n, inner);
+        }
+        return;
+      case ReduceOp::Max:
+        return reduce_columns<MaxFn>(x, y, outer, n, inner);
+      case ReduceOp::Min:
+        return reduce_columns<MinFn>(x, y, outer, n, inner);
+      case ReduceOp::ArgMax:
+      case ReduceOp::ArgMin:
+        internal_error("reduce_strided: argmax/argmin take the reduce slot");
     }
   });
 }

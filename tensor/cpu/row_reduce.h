@@ -23,6 +23,9 @@ namespace ignis::cpu {
 // log2(n / kBlock) levels, so the rounding error grows like (128 + log2 n) eps instead of
 // n eps: the accuracy class of PyTorch's cascade sum. The kLanes independent accumulators
 // are what lets the compiler vectorise the block loop without reassociating anything.
+// Reductions over a middle dim (reduce_strided: (outer, n, inner), reduce_kernels.cpp) follow
+// the same order for every column, vectorised across neighbouring columns instead, so they
+// give the same bits as reducing the transposed, contiguous copy.
 inline constexpr int64_t kBlock = 4096;
 inline constexpr int kLanes = 32;
 // Elements one parallel_for chunk should cover at least, so a task outweighs its scheduling.

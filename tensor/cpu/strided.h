@@ -57,6 +57,11 @@ class StridedLoop {
 
   int64_t numel() const { return numel_; }
   int64_t ndim() const { return static_cast<int64_t>(sizes_.size()); }
+  // The coalesced view, for kernels that choose their own traversal (the tiled copy):
+  // sizes outermost first, and per dim the byte strides of each operand.
+  const Shape& sizes() const { return sizes_; }
+  const Strides& strides(int64_t d) const { return strides_[static_cast<size_t>(d)]; }
+  const Pointers& base() const { return base_; }
 
   // Calls row(pointers, strides, n) over the elements [begin, end) of the row-major order,
   // one call per (piece of a) row of the innermost dim.
@@ -143,10 +148,12 @@ void map_row(const std::array<char*, sizeof...(In) + 1>& p,
   }
 }
 
-// out[i] = f(in[i]...) over tensors of out's shape (inputs may have 0 strides), in parallel:
+// out[i] = f(in[i]...) over tensors of out's shape (inputs may have 0 strides), in parallel
+// chunks of at least `grain` elements (lower it for expensive f):
 //   map_kernel<float, float, float>(out, [](float a, float b) { return a + b; }, {a, b});
 template <typename Out, typename... In, typename F>
-void map_kernel(const Tensor& out, F f, const std::array<Tensor, sizeof...(In)>& in) {
+void map_kernel(const Tensor& out, F f, const std::array<Tensor, sizeof...(In)>& in,
+                int64_t grain = kElementwiseGrain) {
   constexpr size_t N = sizeof...(In) + 1;
   std::array<Tensor, N> operands;
   operands[0] = out;
@@ -154,7 +161,7 @@ void map_kernel(const Tensor& out, F f, const std::array<Tensor, sizeof...(In)>&
   StridedLoop<N> loop(out.sizes(), operands);
   loop.parallel_run([&](const std::array<char*, N>& p, const std::array<int64_t, N>& s, int64_t n) {
     map_row<Out, In...>(p, s, n, f, std::index_sequence_for<In...>{});
-  });
+  }, grain);
 }
 
 }  // namespace ignis::cpu

@@ -19,6 +19,9 @@ KernelTable make_cpu_kernel_table() {
   t.scatter_add = scatter_add;
   t.random = random;
   t.bernoulli_tensor = bernoulli_tensor;
+  t.reduce_strided = reduce_strided;
+  t.unfold = unfold;
+  t.fold = fold;
   return t;
 }
 
