@@ -22,6 +22,7 @@
 #include "autograd/math.h"
 #include "autograd/reductions.h"
 
+#include "nn/checkpoint.h"
 #include "nn/container.h"
 #include "nn/functional.h"
 #include "nn/init.h"
@@ -40,6 +41,7 @@
 #include "engine/state.h"
 
 #include "optim/adam.h"
+#include "optim/checkpoint.h"
 #include "optim/clip_grad.h"
 #include "optim/lr_scheduler.h"
 #include "optim/optimizer.h"

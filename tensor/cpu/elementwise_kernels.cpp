@@ -9,6 +9,7 @@
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/simd_math.h"
 #include "tensor/cpu/strided.h"
+#include "tensor/cpu/wrapping.h"
 
 namespace ignis::cpu {
 namespace {
@@ -16,47 +17,6 @@ namespace {
 // ---- arithmetic helpers shared by the functors ----
 // NOTE: the small ones are always_inline: one call left in an element loop (GCC's inliner
 // gives up in a file with this many instantiations) stops its vectorisation.
-
-template <typename T>
-inline constexpr bool kIsInt = std::is_integral_v<T> && !std::is_same_v<T, bool>;
-
-// NOTE: integer add/sub/mul/neg wrap around on overflow, as PyTorch's do; done in the
-// unsigned type because signed overflow is undefined behaviour in C++.
-template <typename T>
-[[gnu::always_inline]] inline T wrapping_add(T a, T b) {
-  if constexpr (kIsInt<T>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return a || b;  // as torch: True + True = True
-  } else {
-    return a + b;
-  }
-}
-
-template <typename T>
-[[gnu::always_inline]] inline T wrapping_sub(T a, T b) {
-  if constexpr (kIsInt<T>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(a) - static_cast<U>(b)));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return a != b;  // arithmetic mod 2 (raw::binary rejects bool - bool, as torch)
-  } else {
-    return a - b;
-  }
-}
-
-template <typename T>
-[[gnu::always_inline]] inline T wrapping_mul(T a, T b) {
-  if constexpr (kIsInt<T>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b)));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return a && b;
-  } else {
-    return a * b;
-  }
-}
 
 // base^exp for integers by repeated squaring. Negative exponents give what PyTorch's CPU
 // kernel gives: 1 for base 1, +-1 for base -1, else 0.
