@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ignis.h"
+#include "support/compare.h"
 #include "support/fixture.h"
 
 namespace ignis {
@@ -290,59 +291,16 @@ const std::map<std::string, Op>& op_table() {
 // for float32 and rtol = 1e-10, atol = 1e-12 for float64. The small absolute floor keeps
 // values that cancel to near zero (a softmax gradient, a centred sum) from asking for more
 // than the dtype's precision. Integer and bool tensors must match exactly.
-struct Tolerance {
-  double rtol;
-  double atol;
-};
-
-Tolerance tolerance_for(DType dtype) {
+test::Tolerance tolerance_for(DType dtype) {
   if (dtype == kFloat32) return {1e-5, 1e-6};
   if (dtype == kFloat64) return {1e-10, 1e-12};
   return {0.0, 0.0};
 }
 
-std::string index_str(int64_t flat, const Shape& shape) {
-  Shape index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shape_str(index);
-}
-
 // Compares `got` with `want` (dtype, shape, values) and lists the first mismatches.
 ::testing::AssertionResult tensors_match(const std::string& what, const Tensor& got,
                                          const Tensor& want) {
-  if (!got.defined()) return ::testing::AssertionFailure() << what << ": undefined tensor";
-  if (got.dtype() != want.dtype()) {
-    return ::testing::AssertionFailure() << what << ": dtype " << dtype_name(got.dtype())
-                                         << ", expected " << dtype_name(want.dtype());
-  }
-  if (got.sizes() != want.sizes()) {
-    return ::testing::AssertionFailure() << what << ": shape " << got.shape_str()
-                                         << ", expected " << want.shape_str();
-  }
-  const std::vector<double> g = got.to_vector<double>();
-  const std::vector<double> w = want.to_vector<double>();
-  const Tolerance tol = tolerance_for(want.dtype());
-  std::ostringstream report;
-  report.precision(want.dtype() == kFloat32 ? 9 : 17);
-  int64_t mismatches = 0;
-  for (size_t i = 0; i < w.size(); ++i) {
-    const double allowed = tol.rtol * std::abs(w[i]) + tol.atol;
-    const double diff = std::abs(g[i] - w[i]);
-    if (diff <= allowed && !std::isnan(g[i])) continue;
-    if (mismatches < 5) {
-      report << "\n  at " << index_str(static_cast<int64_t>(i), want.sizes()) << ": got "
-             << g[i] << ", expected " << w[i] << " (|diff| " << diff << ", allowed " << allowed
-             << ")";
-    }
-    ++mismatches;
-  }
-  if (mismatches == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << what << " " << want.shape_str() << ": " << mismatches
-                                       << " of " << w.size() << " values differ"
-                                       << report.str();
+  return test::tensors_close(what, got, want, tolerance_for(want.dtype()));
 }
 
 // ---- the fixtures ----
