@@ -23,6 +23,21 @@ class Allocator {
 inline constexpr size_t kCpuAlignment = 64;
 
 Allocator* cpu_allocator();
+
+// The CPU allocator keeps freed blocks of 64 KiB and more (up to 256 MiB of them) and hands
+// them out again, so a training loop does not map fresh pages for every gradient. Sizes are
+// rounded up to 4 classes per power of two. Off in AddressSanitizer builds.
+struct CpuCacheStats {
+  bool enabled = false;             // false in sanitizer builds
+  size_t allocated_bytes = 0;       // in cached-size blocks now in use
+  size_t peak_allocated_bytes = 0;  // the most allocated_bytes has been
+  size_t cached_bytes = 0;          // in free blocks kept for reuse
+  size_t hits = 0;                  // allocations served from the cache
+  size_t misses = 0;                // allocations that went to malloc
+};
+CpuCacheStats cpu_cache_stats();
+// Returns every cached free block to the system.
+void empty_cpu_cache();
 // The allocator registered for `device`; throws DeviceError when none is (e.g. CUDA off).
 Allocator* allocator_for(Device device);
 void set_allocator(DeviceType type, Allocator* allocator);
