@@ -139,7 +139,6 @@ int64_t EngineBase::event_count(Event event) const {
 }
 
 void EngineBase::fire(Event event) {
-  last_event_ = event;
   if (event_counter(event) == EventCounter::kFirings) {
     auto found = firings_.find(event.name());
     if (found == firings_.end()) found = firings_.emplace(std::string(event.name()), 0).first;
@@ -230,7 +229,7 @@ int64_t EngineBase::setup_data_iter() {
 
 detail::RunTask EngineBase::run_as_gen() {
   should_terminate_ = skip_completed_ = should_terminate_epoch_ = should_interrupt_ = false;
-  exception_escaped_ = false;
+  exception_escaped_ = ended_by_terminate_ = false;
   firings_.clear();
   State& s = state();
   s.times["EPOCH_COMPLETED"] = 0.0;
@@ -253,8 +252,9 @@ detail::RunTask EngineBase::run_as_gen() {
           start = now_seconds();
           if (!data_iter_ready_) iter_counter = setup_data_iter();
           bool should_exit = false;
+          bool after_stop = false;  // the data just restarted: GET_BATCH_STARTED already fired
           while (true) {
-            if (last_event_ != Events::DATALOADER_STOP_ITERATION) {
+            if (!after_stop) {
               fire(Events::GET_BATCH_STARTED);
               if (check_point(true)) co_yield 0;
             }
@@ -277,12 +277,13 @@ detail::RunTask EngineBase::run_as_gen() {
               restart_data_iter();
               batches_from_iter_ = 0;
               should_exit = true;
+              after_stop = true;
               continue;
             }
             fire(Events::GET_BATCH_COMPLETED);
             if (check_point(true)) co_yield 0;
             ++iter_counter;
-            should_exit = false;
+            should_exit = after_stop = false;
 
             ++s.iteration;
             fire(Events::ITERATION_STARTED);
@@ -318,6 +319,7 @@ detail::RunTask EngineBase::run_as_gen() {
         if (check_point(false)) co_yield 0;
       }
     } catch (const TerminateSignal&) {
+      ended_by_terminate_ = true;
       fire(Events::TERMINATE);
     }
     s.times["COMPLETED"] = now_seconds() - run_start;
@@ -365,7 +367,10 @@ void EngineBase::run_loop(std::optional<int64_t> max_epochs, std::optional<int64
                                   ")");
     }
   }
-  if (s.max_epochs == 0 || (is_done() && !run_)) {
+  // A run cut by terminate() inside its last epoch has iterations left: it goes on.
+  const bool iterations_left =
+      ended_by_terminate_ && s.epoch_length && s.iteration < *s.epoch_length * s.max_epochs;
+  if (s.max_epochs == 0 || (is_done() && !run_ && !iterations_left)) {
     resume_pending_ = false;
     s.iteration = 0;
     s.epoch = 0;

@@ -185,10 +185,10 @@ class EngineBase {
   bool data_iter_ready_ = false;
   bool exception_escaped_ = false;
   bool resume_pending_ = false;         // the next data setup skips the epoch's done batches
+  bool ended_by_terminate_ = false;     // the last run stopped at terminate(), maybe mid-epoch
   int64_t batches_from_iter_ = 0;       // batches taken since the data was (re)started
   std::optional<int64_t> data_length_;  // batches in one pass over the data, when known
   std::exception_ptr exception_;
-  Event last_event_{""};
   std::map<std::string, int64_t, std::less<>> firings_;  // per event, in this run
   std::ostream* tracer_ = nullptr;
 };

@@ -592,5 +592,296 @@ TEST(Engine, TracerIsOnWhenTheEnvironmentAsks) {
             "[epoch 0 iter 0] STARTED -> handler #1 (hello)\n");
 }
 
+
+// ---- Audit additions: counts per kind of run, interrupt / terminate at every event, handler
+// changes during a firing, exceptions from the data, resuming on a seeded loader. ----
+
+// How often each built-in event fires in one kind of run (0 for those not listed).
+struct CountCase {
+  const char* name;
+  std::function<void(IntEngine&)> run;  // adds its handlers, then runs
+  std::map<std::string, int> expected;
+};
+
+TEST(Engine, EventCountsForEachKindOfRun) {
+  const std::vector<CountCase> cases = {
+      {"3 epochs of 4",
+       [](IntEngine& e) { e.run(std::vector<int>{1, 2, 3, 4}, 3); },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 3}, {"GET_BATCH_STARTED", 12},
+        {"GET_BATCH_COMPLETED", 12}, {"ITERATION_STARTED", 12}, {"ITERATION_COMPLETED", 12},
+        {"EPOCH_COMPLETED", 3}, {"COMPLETED", 1}}},
+      // Epochs of 3 over 4 batches: the data runs out in epochs 2 and 3; the GET_BATCH_STARTED
+      // before a restart is not fired again.
+      {"epoch_length 3 over 4 batches",
+       [](IntEngine& e) { e.run(std::vector<int>{1, 2, 3, 4}, 3, 3); },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 3}, {"GET_BATCH_STARTED", 9},
+        {"GET_BATCH_COMPLETED", 9}, {"ITERATION_STARTED", 9}, {"ITERATION_COMPLETED", 9},
+        {"DATALOADER_STOP_ITERATION", 2}, {"EPOCH_COMPLETED", 3}, {"COMPLETED", 1}}},
+      {"terminate at iteration 6",
+       [](IntEngine& e) {
+         e.on(Events::ITERATION_COMPLETED(once(6)), [](EngineBase& b) { b.terminate(); });
+         e.run(std::vector<int>{1, 2, 3, 4}, 3);
+       },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 2}, {"GET_BATCH_STARTED", 6},
+        {"GET_BATCH_COMPLETED", 6}, {"ITERATION_STARTED", 6}, {"ITERATION_COMPLETED", 6},
+        {"EPOCH_COMPLETED", 1}, {"TERMINATE", 1}, {"COMPLETED", 1}}},
+      {"terminate_epoch after 2 iterations of each epoch",
+       [](IntEngine& e) {
+         e.on(Events::ITERATION_COMPLETED(every(2)), [](EngineBase& b) { b.terminate_epoch(); });
+         e.run(std::vector<int>{1, 2, 3, 4}, 3);
+       },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 3}, {"GET_BATCH_STARTED", 6},
+        {"GET_BATCH_COMPLETED", 6}, {"ITERATION_STARTED", 6}, {"ITERATION_COMPLETED", 6},
+        {"TERMINATE_SINGLE_EPOCH", 3}, {"EPOCH_COMPLETED", 3}, {"COMPLETED", 1}}},
+      // The failed iteration 6 ends epoch 2; epoch 3 runs its 4 batches.
+      {"handled exception at iteration 6",
+       [](IntEngine& e) {
+         e.on(Events::ITERATION_STARTED(once(6)), [] { throw std::runtime_error("boom"); });
+         e.run(std::vector<int>{1, 2, 3, 4}, 3);
+       },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 3}, {"GET_BATCH_STARTED", 10},
+        {"GET_BATCH_COMPLETED", 10}, {"ITERATION_STARTED", 10}, {"ITERATION_COMPLETED", 9},
+        {"EXCEPTION_RAISED", 1}, {"EPOCH_COMPLETED", 3}, {"COMPLETED", 1}}},
+      {"interrupt at iteration 5, then run again",
+       [](IntEngine& e) {
+         e.on(Events::ITERATION_COMPLETED(once(5)), [](EngineBase& b) { b.interrupt(); });
+         std::vector<int> data = {1, 2, 3, 4};
+         e.run(data, 3);
+         e.run(data);
+       },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 3}, {"GET_BATCH_STARTED", 12},
+        {"GET_BATCH_COMPLETED", 12}, {"ITERATION_STARTED", 12}, {"ITERATION_COMPLETED", 12},
+        {"INTERRUPT", 1}, {"EPOCH_COMPLETED", 3}, {"COMPLETED", 1}}},
+      // A stream of 10 with no epoch_length: the first epoch asks once more to find its end.
+      {"stream without epoch_length",
+       [](IntEngine& e) { e.run(Stream{}, 2); },
+       {{"STARTED", 1}, {"EPOCH_STARTED", 2}, {"GET_BATCH_STARTED", 21},
+        {"GET_BATCH_COMPLETED", 20}, {"ITERATION_STARTED", 20}, {"ITERATION_COMPLETED", 20},
+        {"EPOCH_COMPLETED", 2}, {"COMPLETED", 1}}},
+  };
+  for (const CountCase& c : cases) {
+    IntEngine engine = make_engine();
+    std::map<std::string, int> counts, expected;
+    for (Event event : builtin_events()) {
+      counts[std::string(event.name())] = 0;
+      expected[std::string(event.name())] = 0;
+      engine.on(event, [&counts, event] { ++counts[std::string(event.name())]; });
+    }
+    for (const auto& [name, count] : c.expected) expected.at(name) = count;
+    c.run(engine);
+    EXPECT_EQ(counts, expected) << c.name;
+  }
+}
+
+// Interrupting at any event and calling run() again until done gives the uninterrupted run's
+// events and batches (epochs of 2 over 3 batches, so the data also runs out mid-epoch).
+// NOTE: not DATALOADER_STOP_ITERATION: resuming there fires GET_BATCH_STARTED a second time.
+TEST(Engine, InterruptAtAnyEventThenResumeRepeatsTheUninterruptedRun) {
+  struct Traced {
+    IntEngine engine = make_engine();
+    Recorder recorder;
+    std::vector<int> batches;
+    Traced() {
+      recorder.attach(engine);
+      engine.on(Events::ITERATION_COMPLETED,
+                [this](IntEngine& e) { batches.push_back(e.state().output); });
+    }
+  };
+  std::vector<int> data = {1, 2, 3};
+  Traced reference;
+  reference.engine.run(data, 3, 2);
+  EXPECT_THAT(reference.batches, ElementsAre(1, 2, 3, 1, 2, 3));
+
+  const std::vector<std::pair<FilteredEvent, int>> cases = {  // (event, interrupts)
+      {Events::STARTED, 1},
+      {Events::EPOCH_STARTED(once(2)), 1},
+      {Events::GET_BATCH_STARTED(once(2)), 1},
+      {Events::GET_BATCH_COMPLETED(every(2)), 3},
+      {Events::ITERATION_STARTED(once(5)), 1},
+      {Events::ITERATION_COMPLETED, 6},
+      {Events::EPOCH_COMPLETED(before(3)), 2},
+      {Events::DATALOADER_STOP_ITERATION, 1},
+  };
+  for (const auto& [event, interrupts] : cases) {
+    Traced traced;
+    traced.engine.on(event, [](EngineBase& e) { e.interrupt(); });
+    int runs = 0;
+    traced.engine.run(data, 3, 2);
+    while (traced.engine.interrupted() && runs < 20) {
+      traced.engine.run(data);
+      ++runs;
+    }
+    const std::string name(event.event().name());
+    EXPECT_EQ(runs, interrupts) << name;
+    std::vector<std::string> events = traced.recorder.events;
+    std::erase_if(events, [](const std::string& s) { return s.starts_with("INTERRUPT"); });
+    EXPECT_EQ(events, reference.recorder.events) << name;
+    EXPECT_EQ(traced.batches, reference.batches) << name;
+  }
+}
+
+// terminate() or terminate_epoch() called once, from the first firing of `event` that passes
+// its filter: the whole event sequence, over 2 epochs of the batches {1, 2}.
+struct StopCase {
+  const char* name;
+  FilteredEvent event;
+  bool whole_run;  // terminate() if true, else terminate_epoch()
+  std::vector<std::string> expected;
+  std::vector<int> batches;  // the batches processed
+};
+
+TEST(Engine, TerminateAndTerminateEpochFromEachEvent) {
+  const std::vector<StopCase> cases = {
+      {"terminate at STARTED", Events::STARTED, true,
+       {"STARTED 0.0", "TERMINATE 0.0", "COMPLETED 0.0"}, {}},
+      {"terminate at EPOCH_STARTED 2", Events::EPOCH_STARTED(once(2)), true,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0"}, batch_events(1, 1), batch_events(1, 2),
+               {"EPOCH_COMPLETED 1.2", "EPOCH_STARTED 2.2", "TERMINATE 2.2", "COMPLETED 2.2"}}),
+       {1, 2}},
+      {"terminate at GET_BATCH_STARTED 1", Events::GET_BATCH_STARTED(once(1)), true,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0"}, batch_events(1, 1),
+               {"GET_BATCH_STARTED 1.1", "TERMINATE 1.1", "COMPLETED 1.1"}}),
+       {1}},
+      {"terminate at GET_BATCH_COMPLETED 1", Events::GET_BATCH_COMPLETED(once(1)), true,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0"}, batch_events(1, 1),
+               {"GET_BATCH_STARTED 1.1", "GET_BATCH_COMPLETED 1.1", "TERMINATE 1.1",
+                "COMPLETED 1.1"}}),
+       {1}},
+      // The process function does not run for the iteration that was started.
+      {"terminate at ITERATION_STARTED 2", Events::ITERATION_STARTED(once(2)), true,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0"}, batch_events(1, 1),
+               {"GET_BATCH_STARTED 1.1", "GET_BATCH_COMPLETED 1.1", "ITERATION_STARTED 1.2",
+                "TERMINATE 1.2", "COMPLETED 1.2"}}),
+       {1}},
+      {"terminate_epoch at EPOCH_STARTED 1", Events::EPOCH_STARTED(once(1)), false,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0", "TERMINATE_SINGLE_EPOCH 1.0",
+                "EPOCH_COMPLETED 1.0", "EPOCH_STARTED 2.0"},
+               batch_events(2, 1), batch_events(2, 2), {"EPOCH_COMPLETED 2.2", "COMPLETED 2.2"}}),
+       {1, 2}},
+      {"terminate_epoch at GET_BATCH_STARTED 1", Events::GET_BATCH_STARTED(once(1)), false,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0"}, batch_events(1, 1),
+               {"GET_BATCH_STARTED 1.1", "TERMINATE_SINGLE_EPOCH 1.1", "EPOCH_COMPLETED 1.1",
+                "EPOCH_STARTED 2.1"},
+               batch_events(2, 2), batch_events(2, 3), {"EPOCH_COMPLETED 2.3", "COMPLETED 2.3"}}),
+       {1, 1, 2}},
+      {"terminate_epoch at ITERATION_STARTED 1", Events::ITERATION_STARTED(once(1)), false,
+       concat({{"STARTED 0.0", "EPOCH_STARTED 1.0", "GET_BATCH_STARTED 1.0",
+                "GET_BATCH_COMPLETED 1.0", "ITERATION_STARTED 1.1", "TERMINATE_SINGLE_EPOCH 1.1",
+                "EPOCH_COMPLETED 1.1", "EPOCH_STARTED 2.1"},
+               batch_events(2, 2), batch_events(2, 3), {"EPOCH_COMPLETED 2.3", "COMPLETED 2.3"}}),
+       {1, 2}},
+  };
+  for (const StopCase& c : cases) {
+    IntEngine engine = make_engine();
+    const bool whole_run = c.whole_run;
+    engine.on(c.event, [whole_run, called = false](EngineBase& e) mutable {
+      if (called) return;
+      called = true;
+      if (whole_run) {
+        e.terminate();
+      } else {
+        e.terminate_epoch();
+      }
+    });
+    Recorder recorder;
+    recorder.attach(engine);
+    std::vector<int> batches;
+    engine.on(Events::ITERATION_COMPLETED,
+              [&](IntEngine& e) { batches.push_back(e.state().output); });
+    std::vector<int> data = {1, 2};
+    engine.run(data, 2);
+    EXPECT_THAT(recorder.events, ElementsAreArray(c.expected)) << c.name;
+    EXPECT_THAT(batches, ElementsAreArray(c.batches)) << c.name;
+  }
+}
+
+TEST(Engine, HandlersAddedOrRemovedDuringAFiringTakeEffectFromTheNextOne) {
+  IntEngine engine = make_engine();
+  std::vector<std::string> seen;
+  RemovableHandle later;
+  engine.on(Events::ITERATION_COMPLETED, [&](EngineBase& e) {
+    seen.push_back("first " + std::to_string(e.state().iteration));
+    if (e.state().iteration == 2) later.remove();  // before it runs in this very firing
+    if (e.state().iteration == 1) {
+      e.on(Events::ITERATION_COMPLETED,
+           [&](EngineBase& b) { seen.push_back("added " + std::to_string(b.state().iteration)); });
+    }
+  });
+  later = engine.on(Events::ITERATION_COMPLETED, [&](EngineBase& e) {
+    seen.push_back("later " + std::to_string(e.state().iteration));
+  });
+  std::vector<int> data = {1, 2, 3};
+  engine.run(data);
+  EXPECT_THAT(seen, ElementsAre("first 1", "later 1", "first 2", "added 2", "first 3", "added 3"));
+}
+
+TEST(Engine, ExceptionsFromTheDataAreHandledLikeOthers) {
+  // Call n gives n - 1, except the third call, which throws.
+  auto make_stream = [] {
+    return [calls = 0]() mutable -> std::optional<int> {
+      if (++calls == 3) throw std::runtime_error("cannot read batch 3");
+      return calls - 1;
+    };
+  };
+  IntEngine handled = make_engine();
+  Recorder recorder;
+  recorder.attach(handled);
+  std::vector<int> batches;
+  handled.on(Events::ITERATION_COMPLETED,
+             [&](IntEngine& e) { batches.push_back(e.state().output); });
+  handled.on(Events::EXCEPTION_RAISED, [&](EngineBase&, const std::exception& error) {
+    recorder.events.push_back(std::string("EXCEPTION_RAISED ") + error.what());
+  });
+  auto stream = make_stream();
+  handled.run(stream, 2, 3);
+  EXPECT_THAT(batches, ElementsAre(0, 1, 3, 4, 5));
+  EXPECT_THAT(std::vector<std::string>(recorder.events.begin() + 10, recorder.events.begin() + 14),
+              ElementsAre("GET_BATCH_STARTED 1.2", "EXCEPTION_RAISED cannot read batch 3",
+                          "EPOCH_COMPLETED 1.2", "EPOCH_STARTED 2.2"));
+
+  IntEngine unhandled = make_engine();
+  auto other = make_stream();
+  EXPECT_THAT([&] { unhandled.run(other, 2, 3); },
+              ThrowsMessage<std::runtime_error>(HasSubstr("cannot read batch 3")));
+  EXPECT_EQ(unhandled.state().iteration, 2);
+}
+
+// A run stopped at `stop` by interrupt() or terminate() and run again on the same seeded
+// loader goes through the same (epoch, iteration, batch) sequence as an uninterrupted one.
+// Stop 12 is inside the last epoch: a terminated run still has iterations left and goes on.
+TEST(Engine, InterruptedOrTerminatedRunsGoOnWithTheSameBatches) {
+  auto trace_of = [](IntEngine& engine, std::vector<std::string>& trace) {
+    engine.on(Events::ITERATION_COMPLETED, [&trace](IntEngine& e) {
+      trace.push_back(std::to_string(e.state().epoch) + "." + std::to_string(e.state().iteration) +
+                      ":" + std::to_string(e.state().output));
+    });
+  };
+  ShuffledLoader loader(5, 7);
+  IntEngine full = make_engine();
+  std::vector<std::string> expected;
+  trace_of(full, expected);
+  full.run(loader, 3);
+
+  for (int64_t stop : {1, 4, 5, 6, 10, 12}) {
+    for (bool terminate : {false, true}) {
+      ShuffledLoader fresh(5, 7);
+      IntEngine engine = make_engine();
+      std::vector<std::string> trace;
+      trace_of(engine, trace);
+      engine.on(Events::ITERATION_COMPLETED(once(stop)), [terminate](EngineBase& e) {
+        if (terminate) {
+          e.terminate();
+        } else {
+          e.interrupt();
+        }
+      });
+      engine.run(fresh, 3);
+      EXPECT_EQ(engine.state().iteration, stop);
+      engine.run(fresh);
+      EXPECT_EQ(trace, expected) << "stop " << stop << (terminate ? " terminate" : " interrupt");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ignis::engine

@@ -271,5 +271,81 @@ TEST(CsvLogger, NamesTheFileItCannotWrite) {
       ThrowsMessage<std::runtime_error>(HasSubstr("CsvLogger: cannot write")));
 }
 
+
+// ---- Audit additions: ProgressBar off a terminal with an unknown epoch length, no loss,
+// missing metrics, a resumed epoch, and the default stream. ----
+
+TEST(ProgressBar, OffATerminalAnEpochOfUnknownLengthPrintsOnlyItsLastLine) {
+  TimedRun run;
+  std::ostringstream out;
+  ProgressBar bar({.stream = &out, .tty = false, .percent_step = 50, .clock = run.clock()});
+  bar.attach(run.engine);
+  int next = 0;  // a stream of 4 batches, then the end of the data
+  auto stream = [&next]() -> std::optional<int> {
+    if (next == 4) {
+      next = 0;
+      return std::nullopt;
+    }
+    return next++;
+  };
+  run.engine.run(stream, 2);
+  EXPECT_THAT(lines_of(out.str()),
+              ElementsAre("Epoch [1/2] 4/4 [100%] 2.0 it/s ETA 0:00 loss=0.5",
+                          "Epoch [2/2] 2/4 [50%] 2.0 it/s ETA 0:01 loss=0.5",
+                          "Epoch [2/2] 4/4 [100%] 2.0 it/s ETA 0:00 loss=0.5"));
+}
+
+TEST(ProgressBar, OffATerminalShowsNoLossWithoutOneAndOnlyTheMetricsPresent) {
+  double now = 0.0;
+  Engine<int, std::string> engine([&now](EngineBase&, const int&) {
+    now += 1.0;
+    return std::string("no loss here");
+  });
+  engine.on(Events::EPOCH_COMPLETED, [](EngineBase& e) {
+    e.state().metrics["a"] = 1.0;
+    e.state().metrics["b"] = 0.125;
+  });
+  std::ostringstream out;
+  ProgressBar bar({.stream = &out,
+                   .tty = false,
+                   .percent_step = 50,
+                   .metric_names = {"b", "missing", "a"},
+                   .clock = [&now] { return now; }});
+  bar.attach(engine);
+  std::vector<int> data(2);
+  engine.run(data);
+  EXPECT_THAT(lines_of(out.str()),
+              ElementsAre("Epoch [1/1] 1/2 [50%] 1.0 it/s ETA 0:01",
+                          "Epoch [1/1] 2/2 [100%] 1.0 it/s ETA 0:00 b=0.125 a=1"));
+}
+
+TEST(ProgressBar, OffATerminalAResumedEpochCountsFromWhereItWas) {
+  TimedRun run;
+  run.engine.load_state_dict({{"iteration", 3}, {"epoch_length", 10}, {"max_epochs", 1}});
+  std::ostringstream out;
+  ProgressBar bar({.stream = &out, .tty = false, .percent_step = 20, .clock = run.clock()});
+  bar.attach(run.engine);
+  std::vector<int> data(10);
+  run.engine.run(data);
+  EXPECT_THAT(lines_of(out.str()),
+              ElementsAre("Epoch [1/1] 4/10 [40%] 2.0 it/s ETA 0:03 loss=0.5",
+                          "Epoch [1/1] 6/10 [60%] 2.0 it/s ETA 0:02 loss=0.5",
+                          "Epoch [1/1] 8/10 [80%] 2.0 it/s ETA 0:01 loss=0.5",
+                          "Epoch [1/1] 10/10 [100%] 2.0 it/s ETA 0:00 loss=0.5"));
+}
+
+TEST(ProgressBar, DefaultsToPlainLinesOnStderrOffATerminal) {
+  if (isatty(STDERR_FILENO) == 1) GTEST_SKIP() << "stderr is a terminal";
+  TimedRun run;
+  ProgressBar bar({.percent_step = 50, .clock = run.clock()});
+  bar.attach(run.engine);
+  std::vector<int> data(2);
+  ::testing::internal::CaptureStderr();
+  run.engine.run(data);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "Epoch [1/1] 1/2 [50%] 2.0 it/s ETA 0:01 loss=0.5\n"
+            "Epoch [1/1] 2/2 [100%] 2.0 it/s ETA 0:00 loss=0.5\n");
+}
+
 }  // namespace
 }  // namespace ignis::engine
