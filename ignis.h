@@ -1,6 +1,7 @@
 // ignis: the users' umbrella header. Internal files include what they use, never this.
 #pragma once
 
+#include "tensor/backend.h"
 #include "tensor/device.h"
 #include "tensor/dtype.h"
 #include "tensor/error.h"
@@ -32,6 +33,7 @@
 
 #include "engine/engine.h"
 #include "engine/events.h"
+#include "engine/handlers/checkpoint.h"
 #include "engine/handlers/csv_logger.h"
 #include "engine/handlers/early_stopping.h"
 #include "engine/handlers/lr_scheduler.h"
@@ -39,6 +41,25 @@
 #include "engine/handlers/terminate_on_nan.h"
 #include "engine/handlers/timer.h"
 #include "engine/state.h"
+
+#include "metrics/accuracy.h"
+#include "metrics/balanced_accuracy.h"
+#include "metrics/classification.h"
+#include "metrics/confusion_matrix.h"
+#include "metrics/epoch_output_store.h"
+#include "metrics/loss.h"
+#include "metrics/metric.h"
+#include "metrics/metrics_lambda.h"
+#include "metrics/precision_recall.h"
+#include "metrics/regression.h"
+#include "metrics/running_average.h"
+
+#include "data/csv.h"
+#include "data/dataloader.h"
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "data/tokenizer.h"
+#include "data/vocab.h"
 
 #include "optim/adam.h"
 #include "optim/checkpoint.h"

@@ -1,3 +1,5 @@
+// The Metric life cycle: the handlers each Usage registers, detach / is_attached bookkeeping,
+// and storing results in the engine's state. Not the metrics themselves.
 #include "metrics/metric.h"
 
 #include <string>
@@ -5,10 +7,46 @@
 
 namespace ignis::metrics {
 
+const char* usage_name(Usage usage) {
+  switch (usage) {
+    case Usage::EpochWise: return "EpochWise";
+    case Usage::RunningEpochWise: return "RunningEpochWise";
+    case Usage::BatchWise: return "BatchWise";
+    case Usage::RunningBatchWise: return "RunningBatchWise";
+    case Usage::SingleEpochRunningBatchWise: return "SingleEpochRunningBatchWise";
+  }
+  internal_error("usage_name: bad usage");
+}
+
+namespace {
+
+// Where a usage resets the metric (see Usage).
+engine::Event reset_event(Usage usage) {
+  switch (usage) {
+    case Usage::EpochWise:
+    case Usage::SingleEpochRunningBatchWise:
+      return engine::Events::EPOCH_STARTED;
+    case Usage::RunningEpochWise:
+    case Usage::RunningBatchWise:
+      return engine::Events::STARTED;
+    case Usage::BatchWise:
+      return engine::Events::ITERATION_STARTED;
+  }
+  internal_error("reset_event: bad usage");
+}
+
+// Whether a usage stores a result after each iteration (else after each epoch).
+bool stores_each_iteration(Usage usage) {
+  return usage == Usage::BatchWise || usage == Usage::RunningBatchWise ||
+         usage == Usage::SingleEpochRunningBatchWise;
+}
+
+}  // namespace
+
 void Metric::detach(engine::EngineBase& engine) {
   for (auto it = handles_.map.begin(); it != handles_.map.end();) {
     if (it->first.first == &engine) {
-      it->second.remove();
+      it->second.handle.remove();
       it = handles_.map.erase(it);
     } else {
       ++it;
@@ -17,15 +55,18 @@ void Metric::detach(engine::EngineBase& engine) {
 }
 
 bool Metric::is_attached(const engine::EngineBase& engine, const std::string& name) const {
-  for (const auto& [key, handle] : handles_.map) {
-    if (key.first == &engine && (name.empty() || key.second == name)) return true;
+  for (const auto& [key, registration] : handles_.map) {
+    if (key.first == &engine && (name.empty() || key.second == name) &&
+        engine.has_event_handler(registration.handle, registration.event)) {
+      return true;
+    }
   }
   return false;
 }
 
 void Metric::remember(const engine::EngineBase& engine, const std::string& name,
-                      engine::RemovableHandle handle) {
-  handles_.map.emplace(std::make_pair(&engine, name), std::move(handle));
+                      engine::Event event, engine::RemovableHandle handle) {
+  handles_.map.emplace(std::make_pair(&engine, name), Registration{event, std::move(handle)});
 }
 
 void Metric::completed(engine::EngineBase& engine, const std::string& name) const {
@@ -51,27 +92,12 @@ void Metric::attach_fetch(engine::EngineBase& engine, const std::string& name, F
     completed(e, name);
   };
   const std::string label = type_name() + "(" + name + ")";
-  switch (usage) {
-    case Usage::EpochWise:
-      remember(engine, name, engine.on(Events::EPOCH_STARTED, on_reset, label + ".reset"));
-      remember(engine, name, engine.on(Events::ITERATION_COMPLETED, on_update, label + ".update"));
-      remember(engine, name, engine.on(Events::EPOCH_COMPLETED, on_done, label + ".completed"));
-      break;
-    case Usage::RunningEpochWise:
-      remember(engine, name, engine.on(Events::STARTED, on_reset, label + ".reset"));
-      remember(engine, name, engine.on(Events::ITERATION_COMPLETED, on_update, label + ".update"));
-      remember(engine, name, engine.on(Events::EPOCH_COMPLETED, on_done, label + ".completed"));
-      break;
-    case Usage::BatchWise:
-      remember(engine, name, engine.on(Events::ITERATION_STARTED, on_reset, label + ".reset"));
-      remember(engine, name,
-               engine.on(Events::ITERATION_COMPLETED, on_update_and_done, label + ".update"));
-      break;
-    case Usage::RunningBatchWise:
-      remember(engine, name, engine.on(Events::STARTED, on_reset, label + ".reset"));
-      remember(engine, name,
-               engine.on(Events::ITERATION_COMPLETED, on_update_and_done, label + ".update"));
-      break;
+  add_handler(engine, name, reset_event(usage), on_reset, label + ".reset");
+  if (stores_each_iteration(usage)) {
+    add_handler(engine, name, Events::ITERATION_COMPLETED, on_update_and_done, label + ".update");
+  } else {
+    add_handler(engine, name, Events::ITERATION_COMPLETED, on_update, label + ".update");
+    add_handler(engine, name, Events::EPOCH_COMPLETED, on_done, label + ".completed");
   }
 }
 

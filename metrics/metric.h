@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -49,7 +50,13 @@ struct Update {
 //   RunningEpochWise: reset at STARTED, update at ITERATION_COMPLETED, result at EPOCH_COMPLETED.
 //   BatchWise:        reset at ITERATION_STARTED, update and result at ITERATION_COMPLETED.
 //   RunningBatchWise: reset at STARTED, update and result at ITERATION_COMPLETED.
-enum class Usage { EpochWise, RunningEpochWise, BatchWise, RunningBatchWise };
+//   SingleEpochRunningBatchWise: reset at EPOCH_STARTED, update and result at
+//                     ITERATION_COMPLETED (a running value that restarts each epoch).
+enum class Usage { EpochWise, RunningEpochWise, BatchWise, RunningBatchWise,
+                   SingleEpochRunningBatchWise };
+
+// "EpochWise", ... for error messages.
+const char* usage_name(Usage usage);
 
 // Turns an engine's output into an Update. Accepted: a callable from the output type to
 // Update, std::pair<Tensor, Tensor>, Tensor (y_pred only) or a number (a 0-d float64 y_pred).
@@ -77,8 +84,11 @@ Update to_update(T&& value) {
 
 template <class Output>
 Update default_transform(const Output& output) {
-  if constexpr (requires { output.y_pred; output.y; } &&
-                std::is_same_v<std::remove_cvref_t<decltype(output.y_pred)>, Tensor>) {
+  // One requires-expression, so that an output without y_pred (a number) is simply false.
+  if constexpr (requires {
+                  output.y;
+                  requires std::is_same_v<std::remove_cvref_t<decltype(output.y_pred)>, Tensor>;
+                }) {
     return Update{output.y_pred, output.y};
   } else if constexpr (requires { output.loss; }) {
     return to_update(output.loss);
@@ -91,6 +101,31 @@ Update default_transform(const Output& output) {
 
 // Reads the update of the current iteration from an engine (its typed output, transformed).
 using Fetch = std::function<Update(engine::EngineBase&)>;
+
+namespace detail {
+
+// The default transform for the output type of engine E (see default_transform).
+template <class E>
+auto default_transform_for(E&) {
+  using Output = std::remove_cvref_t<decltype(std::declval<E&>().state().output)>;
+  return [](const Output& output) { return default_transform(output); };
+}
+
+// A Fetch reading E's typed output through `transform`.
+template <class E, class Transform>
+Fetch make_fetch(Transform transform) {
+  static_assert(requires { typename E::OutputType; },
+                "metrics: attach to an engine::Engine<Batch, Output>");
+  return [t = std::move(transform)](engine::EngineBase& base) -> Update {
+    return to_update(t(static_cast<E&>(base).state().output));
+  };
+}
+
+template <class T>
+concept NotUsage = !std::is_same_v<std::remove_cvref_t<T>, Usage> &&
+                   !std::is_same_v<std::remove_cvref_t<T>, std::optional<Usage>>;
+
+}  // namespace detail
 
 class Metric {
  public:
@@ -114,29 +149,33 @@ class Metric {
   // Attaches this object: the engine's handlers refer to it, so it must outlive the engine's
   // runs (or be detached). On a temporary (metrics::Accuracy().attach(e, "acc")) a copy is
   // attached and kept alive by the engine's handlers.
-  // transform: see Update above; usage: see Usage above.
+  // transform: see Update above; usage: see Usage above, default_usage() when not given.
+  // Throws ValueError for a usage the metric does not support (RunningAverage).
   template <class E>
-  Metric& attach(E& engine, const std::string& name, Usage usage = Usage::EpochWise) & {
-    return attach(engine, name, default_transform_for(engine), usage);
+  Metric& attach(E& engine, const std::string& name, std::optional<Usage> usage = {}) & {
+    return attach(engine, name, detail::default_transform_for(engine), usage);
   }
-  template <class E, class Transform>
-  requires(!std::is_same_v<std::remove_cvref_t<Transform>, Usage>)
+  template <class E, detail::NotUsage Transform>
   Metric& attach(E& engine, const std::string& name, Transform transform,
-                 Usage usage = Usage::EpochWise) & {
-    attach_fetch(engine, name, make_fetch<E>(std::move(transform)), usage, nullptr);
+                 std::optional<Usage> usage = {}) & {
+    attach_fetch(engine, name, detail::make_fetch<E>(std::move(transform)),
+                 usage.value_or(default_usage()), nullptr);
     return *this;
   }
   template <class E>
-  void attach(E& engine, const std::string& name, Usage usage = Usage::EpochWise) && {
-    std::move(*this).attach(engine, name, default_transform_for(engine), usage);
+  void attach(E& engine, const std::string& name, std::optional<Usage> usage = {}) && {
+    std::move(*this).attach(engine, name, detail::default_transform_for(engine), usage);
   }
-  template <class E, class Transform>
-  requires(!std::is_same_v<std::remove_cvref_t<Transform>, Usage>)
+  template <class E, detail::NotUsage Transform>
   void attach(E& engine, const std::string& name, Transform transform,
-              Usage usage = Usage::EpochWise) && {
+              std::optional<Usage> usage = {}) && {
     std::shared_ptr<Metric> copy = clone();
-    copy->attach_fetch(engine, name, make_fetch<E>(std::move(transform)), usage, copy);
+    copy->attach_fetch(engine, name, detail::make_fetch<E>(std::move(transform)),
+                       usage.value_or(default_usage()), copy);
   }
+
+  // The usage of attach() when none is given: EpochWise (RunningAverage: RunningBatchWise).
+  virtual Usage default_usage() const { return Usage::EpochWise; }
 
   // Removes the handlers this metric added to engine (all names it was attached under).
   void detach(engine::EngineBase& engine);
@@ -149,37 +188,35 @@ class Metric {
 
   // Wires reset/update/completed to the engine's events for `usage`. `owner` (may be null)
   // is captured by the handlers to keep a metric attached from a temporary alive. Metrics
-  // that attach differently (RunningAverage, MetricsLambda) override this.
+  // that attach differently (RunningAverage) override this and register through add_handler.
   virtual void attach_fetch(engine::EngineBase& engine, const std::string& name, Fetch fetch,
                             Usage usage, std::shared_ptr<Metric> owner);
 
  protected:
-  // Remembers a handle under (engine, name) for detach / is_attached.
-  void remember(const engine::EngineBase& engine, const std::string& name,
-                engine::RemovableHandle handle);
+  // Adds `handler` to `event` of engine (as engine.on, `label` for the event tracer) and
+  // remembers it under (engine, name) for detach / is_attached.
+  template <class Handler>
+  void add_handler(engine::EngineBase& engine, const std::string& name, engine::Event event,
+                   Handler handler, const std::string& label) {
+    remember(engine, name, event, engine.on(event, std::move(handler), label));
+  }
 
  private:
-  template <class E>
-  static auto default_transform_for(E&) {
-    using Output = std::remove_cvref_t<decltype(std::declval<E&>().state().output)>;
-    return [](const Output& output) { return detail::default_transform(output); };
-  }
-  template <class E, class Transform>
-  static Fetch make_fetch(Transform transform) {
-    static_assert(requires { typename E::OutputType; },
-                  "metrics: attach to an engine::Engine<Batch, Output>");
-    return [t = std::move(transform)](engine::EngineBase& base) -> Update {
-      return detail::to_update(t(static_cast<E&>(base).state().output));
-    };
-  }
+  void remember(const engine::EngineBase& engine, const std::string& name, engine::Event event,
+                engine::RemovableHandle handle);
 
   // (engine, name) -> handles, for detach and is_attached. A copy of a metric starts
-  // unattached.
+  // unattached. The event is kept to ask the engine whether the handler is still there: an
+  // engine destroyed and another made at the same address must not count as attached.
+  struct Registration {
+    engine::Event event;
+    engine::RemovableHandle handle;
+  };
   struct Handles {
     Handles() = default;
     Handles(const Handles&) {}
     Handles& operator=(const Handles&) { return *this; }
-    std::multimap<std::pair<const engine::EngineBase*, std::string>, engine::RemovableHandle> map;
+    std::multimap<std::pair<const engine::EngineBase*, std::string>, Registration> map;
   };
   Handles handles_;
 };
@@ -193,6 +230,27 @@ class MetricBase : public Metric {
     return std::make_unique<D>(static_cast<const D&>(*this));
   }
   std::string type_name() const override { return D::kName; }
+};
+
+// A metric held by value through a pointer: copying it clones the metric, so each copy has
+// its own state. What RunningAverage and MetricsLambda keep their source metrics in.
+// NOTE: a moved-from MetricCopy holds nothing: only assign to it or destroy it.
+class MetricCopy {
+ public:
+  explicit MetricCopy(const Metric& metric) : metric_(metric.clone()) {}
+  MetricCopy(const MetricCopy& other) : metric_(other.metric_->clone()) {}
+  MetricCopy& operator=(const MetricCopy& other) {
+    if (this != &other) metric_ = other.metric_->clone();
+    return *this;
+  }
+  MetricCopy(MetricCopy&&) noexcept = default;
+  MetricCopy& operator=(MetricCopy&&) noexcept = default;
+
+  Metric& operator*() const { return *metric_; }
+  Metric* operator->() const { return metric_.get(); }
+
+ private:
+  std::unique_ptr<Metric> metric_;
 };
 
 }  // namespace ignis::metrics
