@@ -1,5 +1,6 @@
-// nn::functional layers (nn/functional.h): convolution, pooling, dropout, embeddings and
-// normalization, composed from differentiable ops. Not the losses: nn/loss_functional.cpp.
+// nn::functional layers (nn/functional.h): convolution, pooling, dropout, embedding and
+// normalization, composed from differentiable ops. Not the losses (nn/loss_functional.cpp),
+// nor embedding_bag (nn/embedding_bag.cpp).
 #include "nn/functional.h"
 
 #include <algorithm>
@@ -76,11 +77,6 @@ Window2d pool_window(Size2 kernel_size, const std::optional<Size2>& stride, Size
   return w;
 }
 
-// A 1-d int64 tensor of `values` on `device`.
-Tensor int64_tensor(const std::vector<int64_t>& values, Device device) {
-  return raw::to(from_vector(values, Shape{static_cast<int64_t>(values.size())}), device);
-}
-
 // The (out, in) averaging matrix of adaptive pooling along one dim, of dtype/device of x.
 Tensor adaptive_matrix(int64_t out, int64_t in, const Tensor& x) {
   std::vector<double> a(static_cast<size_t>(out * in), 0.0);
@@ -89,75 +85,6 @@ Tensor adaptive_matrix(int64_t out, int64_t in, const Tensor& x) {
     for (int64_t k = start; k < end; ++k) a[i * in + k] = 1.0 / static_cast<double>(end - start);
   }
   return raw::to(raw::to(from_vector(a, Shape{out, in}), x.dtype()), x.device());
-}
-
-// The bags of embedding_bag, read on the host: the kept (non-padding) entries in order, each
-// with its flat position in input, its index and its bag, and the number kept per bag.
-struct Bags {
-  std::vector<int64_t> position, index, bag;
-  std::vector<int64_t> sizes;  // (B)
-};
-
-// Bag b holds the flat entries [starts[b], starts[b + 1]); checks offsets and indices.
-Bags make_bags(const Tensor& input, const Tensor& offsets, bool include_last_offset,
-               std::optional<int64_t> padding_idx, int64_t V) {
-  const char* op = "embedding_bag";
-  if (input.is_floating_point() || input.dtype() == kBool) {
-    throw DTypeError(std::string(op) + ": expected integer indices, got " +
-                     dtype_name(input.dtype()));
-  }
-  const std::vector<int64_t> indices = input.to_vector<int64_t>();
-  const int64_t n = static_cast<int64_t>(indices.size());
-  std::vector<int64_t> starts;
-  if (input.dim() == 2) {
-    if (offsets.defined()) {
-      throw ValueError(std::string(op) + ": offsets must be undefined for a 2-d input " +
-                       input.shape_str());
-    }
-    for (int64_t b = 0; b <= input.size(0); ++b) starts.push_back(b * input.size(1));
-  } else if (input.dim() == 1) {
-    if (!offsets.defined() || offsets.dim() != 1) {
-      throw ShapeError(std::string(op) + ": a 1-d input needs 1-d offsets, got " +
-                       (offsets.defined() ? offsets.shape_str() : std::string("none")));
-    }
-    starts = offsets.to_vector<int64_t>();
-    if (!include_last_offset) starts.push_back(n);
-    if (starts.size() < 2) {
-      throw ShapeError(std::string(op) + ": include_last_offset needs at least 1 offset");
-    }
-    if (starts.front() != 0) {
-      throw ValueError(std::string(op) + ": offsets[0] has to be 0, got " +
-                       std::to_string(starts.front()));
-    }
-    for (size_t b = 1; b < starts.size(); ++b) {
-      if (starts[b] < starts[b - 1] || starts[b] > n) {
-        throw ValueError(std::string(op) + ": offsets must be non-decreasing and at most " +
-                         std::to_string(n) + " (the number of indices), got " +
-                         std::to_string(starts[b]) + " at position " + std::to_string(b));
-      }
-    }
-  } else {
-    throw ShapeError(std::string(op) + ": expected a 1-d or 2-d input, got " + input.shape_str());
-  }
-  std::optional<int64_t> pad;
-  if (padding_idx) pad = *padding_idx < 0 ? *padding_idx + V : *padding_idx;
-  Bags bags;
-  bags.sizes.assign(starts.size() - 1, 0);
-  for (size_t b = 0; b + 1 < starts.size(); ++b) {
-    for (int64_t j = starts[b]; j < starts[b + 1]; ++j) {
-      const int64_t i = indices[j];
-      if (i < 0 || i >= V) {
-        throw IndexError(std::string(op) + ": index " + std::to_string(i) +
-                         " is out of range for " + std::to_string(V) + " embeddings");
-      }
-      if (pad && i == *pad) continue;
-      bags.position.push_back(j);
-      bags.index.push_back(i);
-      bags.bag.push_back(static_cast<int64_t>(b));
-      ++bags.sizes[b];
-    }
-  }
-  return bags;
 }
 
 }  // namespace
@@ -256,57 +183,6 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
                                              scalar_tensor(pad, kInt64, input.device())),
                                  -1);
   return where(is_pad, out.detach(), out);
-}
-
-Tensor embedding_bag(const Tensor& input, const Tensor& weight, const Tensor& offsets,
-                     EmbeddingBagMode mode, const Tensor& per_sample_weights,
-                     bool include_last_offset, std::optional<int64_t> padding_idx) {
-  const char* op = "embedding_bag";
-  if (weight.dim() != 2) {
-    throw ShapeError(std::string(op) + ": expected a 2-d weight (V, D), got " + weight.shape_str());
-  }
-  if (per_sample_weights.defined()) {
-    if (mode != EmbeddingBagMode::Sum) {
-      throw ValueError(std::string(op) + ": per_sample_weights are only supported for mode "
-                       "'sum', got mode '" + embedding_bag_mode_name(mode) + "'");
-    }
-    if (per_sample_weights.sizes() != input.sizes()) {
-      throw ShapeError(std::string(op) + ": per_sample_weights " + per_sample_weights.shape_str() +
-                       " must have the shape of input " + input.shape_str());
-    }
-  }
-  const int64_t D = weight.size(1);
-  const Bags bags = make_bags(input, offsets, include_last_offset, padding_idx, weight.size(0));
-  const int64_t B = static_cast<int64_t>(bags.sizes.size());
-  const int64_t K = static_cast<int64_t>(bags.index.size());
-  const Device device = weight.device();
-  const TensorOptions like{.dtype = weight.dtype(), .device = device};
-  Tensor rows = index_select(weight, 0, int64_tensor(bags.index, device));  // (K, D)
-  if (per_sample_weights.defined()) {
-    Tensor scale = index_select(per_sample_weights.reshape({-1}), 0,
-                                int64_tensor(bags.position, device));
-    rows = rows * scale.unsqueeze(1);
-  }
-  if (mode == EmbeddingBagMode::Max) {
-    // Each bag padded to the longest with a -inf row; empty bags are set to 0 afterwards.
-    const int64_t T = B == 0 ? 0 : *std::max_element(bags.sizes.begin(), bags.sizes.end());
-    if (T == 0) return zeros({B, D}, like);
-    std::vector<int64_t> slot(static_cast<size_t>(B * T), K), filled(static_cast<size_t>(B), 0);
-    for (int64_t k = 0; k < K; ++k) slot[bags.bag[k] * T + filled[bags.bag[k]]++] = k;
-    Tensor with_floor = cat({rows, full({1, D}, -std::numeric_limits<double>::infinity(), like)});
-    Tensor padded = index_select(with_floor, 0, int64_tensor(slot, device)).view({B, T, D});
-    std::vector<int64_t> empty(bags.sizes.size());
-    for (size_t b = 0; b < empty.size(); ++b) empty[b] = bags.sizes[b] == 0;
-    Tensor is_empty = raw::to(raw::to(from_vector(empty, Shape{B, 1}), kBool), device);
-    return masked_fill(max(padded, 1).first, is_empty, 0.0);
-  }
-  Tensor bag_index =
-      raw::contiguous(raw::expand(raw::unsqueeze(int64_tensor(bags.bag, device), 1), {K, D}));
-  Tensor out = scatter_add(zeros({B, D}, like), 0, bag_index, rows);  // (B, D) sums
-  if (mode == EmbeddingBagMode::Sum) return out;
-  std::vector<double> divisor(bags.sizes.begin(), bags.sizes.end());
-  for (double& d : divisor) d = std::max(d, 1.0);
-  return out / raw::to(raw::to(from_vector(divisor, Shape{B, 1}), weight.dtype()), device);
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,

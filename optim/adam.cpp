@@ -54,50 +54,73 @@ T nan_max(T a, T b) {
   return (a != a || a > b) ? a : b;
 }
 
-// The whole update in one pass over contiguous CPU buffers of n elements each; the scalars
-// are rounded to T first, and each operation rounds as PyTorch's op sequence does.
+// The update's constants, rounded to T first as PyTorch's ops round their scalars.
+template <typename T>
+struct AdamConstants {
+  bool maximize, l2, decay, lerp_small;
+  T weight_decay, decay_factor, weight, one_minus_weight, beta2, one_minus_beta2;
+  T bias_correction2_sqrt, eps, neg_step_size;
+};
+
+// Elements [0, n) of one parameter's buffers; each operation rounds as PyTorch's op sequence
+// does. The flags are loop-invariant selects (both sides computed), so the loop vectorises;
+// restrict pointers by value: the compiler must not reload them after every store.
+template <typename T, bool kAmsgrad>
+void adam_chunk(T* __restrict p, const T* __restrict g_in, T* __restrict m, T* __restrict v,
+                T* __restrict v_max, int64_t n, const AdamConstants<T> c) {
+  for (int64_t i = 0; i < n; ++i) {
+    T g = c.maximize ? -g_in[i] : g_in[i];
+    T pi = p[i];
+    if (c.decay) pi = pi * c.decay_factor;
+    if (c.l2) g = g + c.weight_decay * pi;
+    const T diff = g - m[i];
+    const T mi = c.lerp_small ? m[i] + c.weight * diff : g - diff * c.one_minus_weight;
+    const T vi = v[i] * c.beta2 + c.one_minus_beta2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    T v_used = vi;
+    if constexpr (kAmsgrad) {
+      v_used = nan_max(v_max[i], vi);
+      v_max[i] = v_used;
+    }
+    const T denom = std::sqrt(v_used) / c.bias_correction2_sqrt + c.eps;
+    p[i] = pi + c.neg_step_size * (mi / denom);
+  }
+}
+
+// The whole update in one pass over contiguous CPU buffers, split over the thread pool
+// (elementwise: the result does not depend on the split).
 template <typename T>
 void adam_fused(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
                 const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStep& s) {
   const AdamOptions& o = s.options;
+  const double lerp_weight = 1.0 - o.betas.first;
+  const AdamConstants<T> c{
+      .maximize = o.maximize,
+      .l2 = o.weight_decay != 0.0 && !s.decoupled,
+      .decay = o.weight_decay != 0.0 && s.decoupled,
+      .lerp_small = std::abs(lerp_weight) < 0.5,
+      .weight_decay = static_cast<T>(o.weight_decay),
+      .decay_factor = static_cast<T>(1.0 - o.lr * o.weight_decay),
+      .weight = static_cast<T>(lerp_weight),
+      .one_minus_weight = static_cast<T>(1.0 - lerp_weight),
+      .beta2 = static_cast<T>(o.betas.second),
+      .one_minus_beta2 = static_cast<T>(1.0 - o.betas.second),
+      .bias_correction2_sqrt = static_cast<T>(s.bias_correction2_sqrt),
+      .eps = static_cast<T>(o.eps),
+      .neg_step_size = static_cast<T>(-s.step_size)};
   T* p = param.data_ptr<T>();
-  const T* g_in = grad.data_ptr<T>();
+  const T* g = grad.data_ptr<T>();
   T* m = exp_avg.data_ptr<T>();
   T* v = exp_avg_sq.data_ptr<T>();
   T* v_max = o.amsgrad ? max_exp_avg_sq.data_ptr<T>() : nullptr;
-  const double lerp_weight = 1.0 - o.betas.first;
-  const bool lerp_small = std::abs(lerp_weight) < 0.5;
-  const T weight = static_cast<T>(lerp_weight);
-  const T one_minus_weight = static_cast<T>(1.0 - lerp_weight);
-  const T beta2 = static_cast<T>(o.betas.second);
-  const T one_minus_beta2 = static_cast<T>(1.0 - o.betas.second);
-  const bool l2 = o.weight_decay != 0.0 && !s.decoupled;
-  const bool decay = o.weight_decay != 0.0 && s.decoupled;
-  const T weight_decay = static_cast<T>(o.weight_decay);
-  const T decay_factor = static_cast<T>(1.0 - o.lr * o.weight_decay);
-  const T bias_correction2_sqrt = static_cast<T>(s.bias_correction2_sqrt);
-  const T eps = static_cast<T>(o.eps);
-  const T neg_step_size = static_cast<T>(-s.step_size);
-  const bool maximize = o.maximize;
   const bool amsgrad = o.amsgrad;
-  parallel_for(0, param.numel(), int64_t{1} << 15, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      T g = maximize ? -g_in[i] : g_in[i];
-      T pi = p[i];
-      if (decay) pi = pi * decay_factor;
-      if (l2) g = g + weight_decay * pi;
-      const T diff = g - m[i];
-      const T mi = lerp_small ? m[i] + weight * diff : g - diff * one_minus_weight;
-      const T vi = v[i] * beta2 + one_minus_beta2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      T v_used = vi;
-      if (amsgrad) {
-        v_max[i] = nan_max(v_max[i], vi);
-        v_used = v_max[i];
-      }
-      const T denom = std::sqrt(v_used) / bias_correction2_sqrt + eps;
-      p[i] = pi + neg_step_size * (mi / denom);
+  parallel_for(0, param.numel(), int64_t{1} << 16, [&](int64_t begin, int64_t end) {
+    const int64_t n = end - begin;
+    if (amsgrad) {
+      adam_chunk<T, true>(p + begin, g + begin, m + begin, v + begin, v_max + begin, n, c);
+    } else {
+      adam_chunk<T, false>(p + begin, g + begin, m + begin, v + begin, nullptr, n, c);
     }
   });
 }
