@@ -28,6 +28,17 @@ bool is_output_of(const Tensor& t, const Node& node) {
   return node.output_storage.lock() == t.storage() && node.output_sizes == t.sizes() &&
          node.output_strides == t.strides() && node.output_offset == t.storage_offset();
 }
+
+// Whether t is a dense tensor that only the caller's reference reaches: one owner of its
+// TensorImpl, one of its whole storage, no autograd state. The engine hands over such a
+// gradient (a fresh kernel output) and a leaf can keep it instead of a copy.
+bool is_unshared(const Tensor& t) {
+  const TensorImpl& impl = *t.impl();
+  return t.impl_ptr().use_count() == 1 && impl.storage.use_count() == 1 && !impl.autograd_meta &&
+         !impl.wrapped_number && impl.offset == 0 && t.is_contiguous() &&
+         impl.storage->nbytes() == t.nbytes();
+}
+
 }  // namespace
 
 Node::Node() : sequence_nr(next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
@@ -72,7 +83,13 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_output) {
   // tensor the caller still holds.
   const bool keep_graph = GradMode::is_enabled();
   if (!meta.grad.defined()) {
-    meta.grad = keep_graph ? grad_output.clone() : raw::clone(grad_output);
+    if (keep_graph) {
+      meta.grad = grad_output.clone();
+    } else if (is_unshared(grad_output)) {
+      meta.grad = grad_output;  // nobody else can see it: no copy needed
+    } else {
+      meta.grad = raw::clone(grad_output);
+    }
   } else if (keep_graph || meta.grad.requires_grad()) {
     meta.grad = add(meta.grad, grad_output);
   } else {

@@ -5,6 +5,7 @@
 #include "tensor/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -43,7 +44,7 @@ int default_num_threads() {
 
 // The chunks of one parallel_for: chunk c covers [begin + c * size, min(end, ... + size)).
 struct Job {
-  const std::function<void(int64_t, int64_t)>* fn = nullptr;
+  const ChunkFn* fn = nullptr;
   int64_t begin = 0;
   int64_t end = 0;
   int64_t chunk_size = 0;
@@ -76,26 +77,23 @@ class ThreadPool {
     for (std::thread& worker : workers_) worker.join();
   }
 
-  int num_threads() const {
-    std::lock_guard lock(mutex_);
-    return num_threads_;
-  }
+  // Read on every parallel_for, hence lock-free; written only between jobs.
+  int num_threads() const { return num_threads_.load(std::memory_order_relaxed); }
 
   void set_num_threads(int n) {
     std::lock_guard busy(run_mutex_);  // never resize under a running job
-    std::lock_guard lock(mutex_);
-    num_threads_ = n;
+    num_threads_.store(n, std::memory_order_relaxed);
   }
 
   void run(int64_t begin, int64_t end, int64_t chunk_size, int64_t num_chunks,
-           const std::function<void(int64_t, int64_t)>& fn) {
+           const ChunkFn& fn) {
     std::unique_lock busy(run_mutex_, std::try_to_lock);
     if (!busy.owns_lock()) {
       run_serially(begin, end, chunk_size, num_chunks, fn);
       return;
     }
     std::unique_lock lock(mutex_);
-    start_workers(std::min<int64_t>(num_chunks, num_threads_) - 1);
+    start_workers(std::min<int64_t>(num_chunks, num_threads()) - 1);
     job_ = Job{&fn, begin, end, chunk_size, num_chunks, 0, 0, nullptr};
     ++generation_;
     work_cv_.notify_all();
@@ -108,7 +106,7 @@ class ThreadPool {
   }
 
   static void run_serially(int64_t begin, int64_t end, int64_t chunk_size, int64_t num_chunks,
-                           const std::function<void(int64_t, int64_t)>& fn) {
+                           const ChunkFn& fn) {
     RegionGuard region;
     Job job{&fn, begin, end, chunk_size, num_chunks, 0, 0, nullptr};
     std::exception_ptr error;
@@ -151,12 +149,12 @@ class ThreadPool {
     }
   }
 
-  mutable std::mutex mutex_;  // guards everything below
   std::mutex run_mutex_;      // held by the caller of the running job
+  std::atomic<int> num_threads_;
+  std::mutex mutex_;          // guards everything below
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   std::vector<std::thread> workers_;
-  int num_threads_;
   uint64_t generation_ = 0;
   bool stopping_ = false;
   Job job_;
@@ -183,8 +181,7 @@ void set_num_threads(int n) {
 
 bool in_parallel_region() { return t_in_parallel_region; }
 
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_for(int64_t begin, int64_t end, int64_t grain, ChunkFn fn) {
   if (end <= begin) return;
   const int64_t n = end - begin;
   grain = std::max<int64_t>(grain, 1);

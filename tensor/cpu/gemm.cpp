@@ -51,25 +51,43 @@ __attribute__((target("avx2,fma"))) void run_avx2(
     const Problem<typename K::T>& pr, typename K::T* pack_a, typename K::T* pack_b) {
   gemm_detail::gemm_blocked<K>(pr, pack_a, pack_b);
 }
+template <class K, int DM, int DN>
+__attribute__((target("avx512f,fma"))) void run_dot_avx512(const Problem<typename K::T>& pr) {
+  gemm_detail::gemm_dot<K, DM, DN>(pr);
+}
+template <class K, int DM, int DN>
+__attribute__((target("avx2,fma"))) void run_dot_avx2(const Problem<typename K::T>& pr) {
+  gemm_detail::gemm_dot<K, DM, DN>(pr);
+}
 #endif
 template <class K>
 void run_portable(const Problem<typename K::T>& pr, typename K::T* pack_a,
                   typename K::T* pack_b) {
   gemm_detail::gemm_blocked<K>(pr, pack_a, pack_b);
 }
+template <class K, int DM, int DN>
+void run_dot_portable(const Problem<typename K::T>& pr) {
+  gemm_detail::gemm_dot<K, DM, DN>(pr);
+}
 
-// One kernel configuration, type-erased once per call.
+// One kernel configuration, type-erased once per call: the blocked kernel and the
+// small-matrix dot kernel (gemm_dot, tiles of dot_mr x dot_nr).
 template <typename T>
 struct Backend {
   void (*run)(const Problem<T>&, T*, T*);
   int64_t mr, nr;
   int64_t pack_a_elems, pack_b_elems;
+  void (*run_dot)(const Problem<T>&);
+  int64_t dot_mr, dot_nr;
 };
 
-template <class K>
+// gemm_dot's tile: 4 x 6 accumulators + 6 B vectors + 1 A vector fit AVX-512's 32 registers;
+// 2 x 4 (+ 4 + 1) fit the 16 of AVX2 and the portable kernel.
+template <class K, int DM, int DN>
 Backend<typename K::T> make_backend(void (*run)(const Problem<typename K::T>&,
-                                                typename K::T*, typename K::T*)) {
-  return {run, K::MR, K::NR, K::MC * K::KC + K::L, K::KC * K::NC + K::L};
+                                                typename K::T*, typename K::T*),
+                                    void (*run_dot)(const Problem<typename K::T>&)) {
+  return {run, K::MR, K::NR, K::MC * K::KC + K::L, K::KC * K::NC + K::L, run_dot, DM, DN};
 }
 
 template <typename T>
@@ -79,12 +97,16 @@ Backend<T> backend([[maybe_unused]] GemmIsa isa) {
   using Avx512 = typename C::Avx512;
   using Avx2 = typename C::Avx2;
   switch (isa) {
-    case GemmIsa::Avx512: return make_backend<Avx512>(&run_avx512<Avx512>);
-    case GemmIsa::Avx2: return make_backend<Avx2>(&run_avx2<Avx2>);
+    case GemmIsa::Avx512:
+      return make_backend<Avx512, 4, 6>(&run_avx512<Avx512>, &run_dot_avx512<Avx512, 4, 6>);
+    case GemmIsa::Avx2:
+      return make_backend<Avx2, 2, 4>(&run_avx2<Avx2>, &run_dot_avx2<Avx2, 2, 4>);
     case GemmIsa::Portable: break;
   }
 #endif
-  return make_backend<typename C::Portable>(&run_portable<typename C::Portable>);
+  using Portable = typename C::Portable;
+  return make_backend<Portable, 2, 4>(&run_portable<Portable>,
+                                      &run_dot_portable<Portable, 2, 4>);
 }
 
 GemmIsa best_isa() {
@@ -128,9 +150,18 @@ thread_local PackBuffer t_pack_a;
 thread_local PackBuffer t_pack_b;
 
 // Below this many multiply-adds (all batches together) a GEMM runs on the calling thread:
-// waking the pool costs more than it saves. Measured on 2 time-sliced vCPUs: 128 x 256 x 10
-// (330k) ran 3x slower on two threads than on one, 128^3 (2.1M) slightly faster.
-constexpr int64_t kParallelMinWork = int64_t{1} << 20;
+// waking the pool costs more than it saves. Measured on 2 time-sliced vCPUs: handing one of
+// two chunks to a parked worker added 7.5 us (median) to the call, while 2^22 multiply-adds
+// take about 17 us per thread at 240 GFLOP/s, so halving less work cannot pay for the wake-up
+// (the 32 x 64 x 784 and 64 x 784 x 32 GEMMs of a small MLP step ran slower on two threads).
+constexpr int64_t kParallelMinWork = int64_t{1} << 22;
+
+// The dot kernel serves A and B contiguous along k when m or n is at most kDotMaxSide and k
+// at least kDotMinK. Measured on Zen 5 (AVX-512), one thread: 32 x 10 x 64 ran at 47 GFLOP/s
+// against 39 blocked, 128 x 10 x 256 at 82 against 72; but 32 x 64 x 784 at 100 against 138,
+// so the blocked kernel keeps sides of more than 16 (its edge tiles cost less there).
+constexpr int64_t kDotMaxSide = 16;
+constexpr int64_t kDotMinK = 32;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -159,11 +190,18 @@ void gemm_typed(const GemmArgs& g) {
   const int64_t a_rs = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   const int64_t b_cs = g.trans_b ? g.ldb : 1, b_ks = g.trans_b ? 1 : g.ldb;
 
+  // Both operands contiguous along k and one side small: the dot kernel, which packs nothing
+  // and wastes no lanes on a thin edge (NR = 32 columns of the blocked kernel for n = 10).
+  // The choice depends on the shape and layout only, never on the thread count.
+  const bool dot =
+      a_ks == 1 && b_ks == 1 && std::min(g.m, g.n) <= kDotMaxSide && g.k >= kDotMinK;
+  const int64_t mr = dot ? be.dot_mr : be.mr, nr = dot ? be.dot_nr : be.nr;
+
   // Threads take whole batches, or disjoint slices of each C along its longer dimension in
   // units of register tiles: each element of C is computed by one thread, in the same order
   // for any thread count.
-  const bool split_n = ceil_div(g.n, be.nr) >= ceil_div(g.m, be.mr);
-  const int64_t panels = split_n ? ceil_div(g.n, be.nr) : ceil_div(g.m, be.mr);
+  const bool split_n = ceil_div(g.n, nr) >= ceil_div(g.m, mr);
+  const int64_t panels = split_n ? ceil_div(g.n, nr) : ceil_div(g.m, mr);
   const int64_t threads = get_num_threads();
   const bool parallel = threads > 1 && g.m * g.n * g.k * g.batch >= kParallelMinWork;
   const int64_t parts =
@@ -171,8 +209,8 @@ void gemm_typed(const GemmArgs& g) {
   const int64_t units = g.batch * parts;
 
   auto run_units = [&](int64_t begin, int64_t end) {
-    T* pack_a = t_pack_a.get<T>(be.pack_a_elems);
-    T* pack_b = t_pack_b.get<T>(be.pack_b_elems);
+    T* pack_a = dot ? nullptr : t_pack_a.get<T>(be.pack_a_elems);
+    T* pack_b = dot ? nullptr : t_pack_b.get<T>(be.pack_b_elems);
     for (int64_t u = begin; u < end; ++u) {
       const int64_t b = u / parts, part = u % parts;
       Problem<T> pr{g.m, g.n, g.k, alpha, beta,
@@ -181,17 +219,21 @@ void gemm_typed(const GemmArgs& g) {
                     static_cast<T*>(g.c) + b * g.stride_c, g.ldc};
       const int64_t first = part * panels / parts, last = (part + 1) * panels / parts;
       if (split_n) {
-        const int64_t j0 = first * be.nr;
-        pr.n = std::min(g.n, last * be.nr) - j0;
+        const int64_t j0 = first * nr;
+        pr.n = std::min(g.n, last * nr) - j0;
         pr.b += j0 * b_cs;
         pr.c += j0;
       } else {
-        const int64_t i0 = first * be.mr;
-        pr.m = std::min(g.m, last * be.mr) - i0;
+        const int64_t i0 = first * mr;
+        pr.m = std::min(g.m, last * mr) - i0;
         pr.a += i0 * a_rs;
         pr.c += i0 * g.ldc;
       }
-      be.run(pr, pack_a, pack_b);
+      if (dot) {
+        be.run_dot(pr);
+      } else {
+        be.run(pr, pack_a, pack_b);
+      }
     }
   };
   if (parallel && units > 1) {

@@ -48,6 +48,14 @@ struct KernelConfig {
   static_assert(MC_ % MR_ == 0 && NC_ % (NV_ * Lanes) == 0);
 };
 
+// B's rows contiguous along n (b_cs == 1) and m at most this: the micro-kernel reads B's
+// full NR-wide panels in place, rows b_ks apart, instead of packing them. A packed panel of B
+// pays off over the ceil(m / MR) tiles that reuse it; for a few tiles its copy costs more
+// than the strided reads it saves. Measured on Zen 5 (AVX-512, one thread, GFLOP/s, in place
+// against packed): 10 x 256 x 128 TN 225 / 143, 64 x 784 x 32 TN 241 / 222, 128^2 NN 214 /
+// 206, 256^2 NN 238 / 228; 512^2 and up stay packed.
+inline constexpr int64_t kDirectBMaxRows = 256;
+
 // One GEMM C = alpha * op(A) @ op(B) + beta * C on a single matrix, operands addressed by
 // strides: op(A)[i][p] = a[i * a_rs + p * a_ks], op(B)[p][j] = b[j * b_cs + p * b_ks].
 template <typename T>
@@ -104,28 +112,29 @@ template <typename T, int W, int L>
     return;
   }
   int64_t p0 = 0;
-  if (ks == 1 && width == W) {
-    // Each panel line is contiguous along k: load L k-values of every line, transpose
-    // L x L blocks in registers, store L rows of W values.
+  if (ks == 1) {
+    // Each panel line is contiguous along k: load L k-values of every line (zeros past
+    // `width`), transpose L x L blocks in registers, store L rows of W values. One group of
+    // L lines at a time, so that only L vectors are live (G groups at once spill).
+    // NOTE: with W % L != 0 the last group's store of each row spills into the start of the
+    // next row, the first group's place: groups go last to first, so that the first group's
+    // stores come later and overwrite the spill.
     using V = Vec<T, L>;
     using VU = VecUnaligned<T, L>;
     constexpr int G = (W + L - 1) / L;
     for (; p0 + L <= kc; p0 += L) {
-      V r[G][L];
 #pragma GCC unroll 4
-      for (int g = 0; g < G; ++g) {
+      for (int g = G - 1; g >= 0; --g) {
+        V r[L];
 #pragma GCC unroll 16
         for (int i = 0; i < L; ++i) {
           const int w = g * L + i;
-          r[g][i] = w < W ? V(*reinterpret_cast<const VU*>(src + w * ws + p0)) : V{};
+          r[i] = w < width ? V(*reinterpret_cast<const VU*>(src + w * ws + p0)) : V{};
         }
-        transpose_block<T, L>(r[g]);
-      }
+        transpose_block<T, L>(r);
 #pragma GCC unroll 16
-      for (int q = 0; q < L; ++q)
-#pragma GCC unroll 4
-        for (int g = 0; g < G; ++g)
-          *reinterpret_cast<VU*>(dst + (p0 + q) * W + g * L) = r[g][q];
+        for (int q = 0; q < L; ++q) *reinterpret_cast<VU*>(dst + (p0 + q) * W + g * L) = r[q];
+      }
     }
   }
   for (int w = 0; w < width; ++w) {  // the k tail, or a strided panel
@@ -137,17 +146,18 @@ template <typename T, int W, int L>
 }
 
 // C tile (RM, RV * L) at c (row stride ldc) = alpha * pa @ pb + beta * C tile; beta == 0
-// does not read C. pa: packed A panel (kc, MR); pb: packed B panel (kc, NR), 64-byte aligned.
+// does not read C. pa: packed A panel (kc, MR); pb: B panel (kc, NR) with rows bs apart,
+// packed (bs = NR) or read in place from a row-major B (bs = its leading dim).
 // RM <= MR rows and RV <= NV vectors: a full tile, or the smaller tiles used at the edges.
 template <class K, int RM = K::MR, int RV = K::NV>
 [[gnu::always_inline]] inline void micro_kernel(int64_t kc, const typename K::T* __restrict pa,
-                                                const typename K::T* __restrict pb,
+                                                const typename K::T* __restrict pb, int64_t bs,
                                                 typename K::T* c, int64_t ldc,
                                                 typename K::T alpha, typename K::T beta) {
   using T = typename K::T;
   using V = Vec<T, K::L>;
   using VU = VecUnaligned<T, K::L>;
-  constexpr int MR = K::MR, NR = K::NR, L = K::L;
+  constexpr int MR = K::MR, L = K::L;
 
   // NOTE: hides c's relation to the caller's loop counters; otherwise GCC keeps one
   // induction variable per row of every inlined tile, spilled to the stack, and a short k
@@ -159,7 +169,7 @@ template <class K, int RM = K::MR, int RV = K::NV>
   for (int64_t p = 0; p < kc; ++p) {
     V b[RV];
 #pragma GCC unroll 8
-    for (int j = 0; j < RV; ++j) b[j] = *reinterpret_cast<const V*>(pb + p * NR + j * L);
+    for (int j = 0; j < RV; ++j) b[j] = *reinterpret_cast<const VU*>(pb + p * bs + j * L);
 #pragma GCC unroll 16
     for (int i = 0; i < RM; ++i) {
       const T a = pa[p * MR + i];
@@ -182,16 +192,16 @@ template <class K, int RM = K::MR, int RV = K::NV>
 template <class K, int RM, int RV>
 [[gnu::always_inline]] inline void edge_tile(int rows, int cols, int64_t kc,
                                              const typename K::T* pa, const typename K::T* pb,
-                                             typename K::T* c, int64_t ldc,
+                                             int64_t bs, typename K::T* c, int64_t ldc,
                                              typename K::T alpha, typename K::T beta) {
   using T = typename K::T;
   constexpr int W = RV * K::L;
   if (rows == RM && cols == W) {
-    micro_kernel<K, RM, RV>(kc, pa, pb, c, ldc, alpha, beta);
+    micro_kernel<K, RM, RV>(kc, pa, pb, bs, c, ldc, alpha, beta);
     return;
   }
   alignas(64) T tile[RM * W];
-  micro_kernel<K, RM, RV>(kc, pa, pb, tile, W, alpha, T(0));
+  micro_kernel<K, RM, RV>(kc, pa, pb, bs, tile, W, alpha, T(0));
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) {
       T& out = c[i * ldc + j];
@@ -204,40 +214,46 @@ template <class K, int RM, int RV>
 template <class K, int RV, int RM = 4>
 [[gnu::always_inline]] inline void edge_tile_rows(int rows, int cols, int64_t kc,
                                                   const typename K::T* pa,
-                                                  const typename K::T* pb, typename K::T* c,
-                                                  int64_t ldc, typename K::T alpha,
-                                                  typename K::T beta) {
+                                                  const typename K::T* pb, int64_t bs,
+                                                  typename K::T* c, int64_t ldc,
+                                                  typename K::T alpha, typename K::T beta) {
   if constexpr (RM >= K::MR) {
-    edge_tile<K, K::MR, RV>(rows, cols, kc, pa, pb, c, ldc, alpha, beta);
+    edge_tile<K, K::MR, RV>(rows, cols, kc, pa, pb, bs, c, ldc, alpha, beta);
   } else if (rows <= RM) {
-    edge_tile<K, RM, RV>(rows, cols, kc, pa, pb, c, ldc, alpha, beta);
+    edge_tile<K, RM, RV>(rows, cols, kc, pa, pb, bs, c, ldc, alpha, beta);
   } else {
-    edge_tile_rows<K, RV, RM + 2>(rows, cols, kc, pa, pb, c, ldc, alpha, beta);
+    edge_tile_rows<K, RV, RM + 2>(rows, cols, kc, pa, pb, bs, c, ldc, alpha, beta);
   }
 }
 
-// One packed block: C (mc, nc) = alpha * packed A (mc, kc) @ packed B (kc, nc) + beta * C.
+// One block: C (mc, nc) = alpha * packed A (mc, kc) @ B (kc, nc) + beta * C. B's full
+// panels are read in place from b_direct (rows b_ks apart) when it is not null, else from
+// the packed pb, which always holds the last panel when it is narrower than NR.
 template <class K>
 [[gnu::always_inline]] inline void macro_kernel(int64_t mc, int64_t nc, int64_t kc,
                                                 const typename K::T* pa,
-                                                const typename K::T* pb, typename K::T* c,
-                                                int64_t ldc, typename K::T alpha,
-                                                typename K::T beta) {
+                                                const typename K::T* pb,
+                                                const typename K::T* b_direct, int64_t b_ks,
+                                                typename K::T* c, int64_t ldc,
+                                                typename K::T alpha, typename K::T beta) {
   using T = typename K::T;
   constexpr int MR = K::MR, NR = K::NR;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-    const T* pb_panel = pb + jr * kc;
+    const bool direct = b_direct != nullptr && cols == NR;
+    const T* pb_panel = direct ? b_direct + jr : pb + jr * kc;
+    const int64_t bs = direct ? b_ks : NR;
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
       const T* pa_panel = pa + ir * kc;
       T* c_tile = c + ir * ldc + jr;
       if (rows == MR && cols == NR) {
-        micro_kernel<K>(kc, pa_panel, pb_panel, c_tile, ldc, alpha, beta);
+        micro_kernel<K>(kc, pa_panel, pb_panel, bs, c_tile, ldc, alpha, beta);
       } else if (cols <= K::L) {
-        edge_tile_rows<K, 1>(rows, cols, kc, pa_panel, pb_panel, c_tile, ldc, alpha, beta);
+        edge_tile_rows<K, 1>(rows, cols, kc, pa_panel, pb_panel, bs, c_tile, ldc, alpha,
+                             beta);
       } else {
-        edge_tile_rows<K, K::NV>(rows, cols, kc, pa_panel, pb_panel, c_tile, ldc, alpha,
+        edge_tile_rows<K, K::NV>(rows, cols, kc, pa_panel, pb_panel, bs, c_tile, ldc, alpha,
                                  beta);
       }
     }
@@ -248,21 +264,25 @@ template <class K>
 // pack_b KC * NC elements, each plus L of slack (see pack_panel), both 64-byte aligned.
 // Every C element accumulates its k terms in the same order whatever the blocking of m and
 // n, and tiles start at multiples of MR and NR, so splitting a problem along m at multiples
-// of MR (or along n at multiples of NR) gives bit-identical results.
+// of MR (or along n at multiples of NR) gives bit-identical results. Reading B in place
+// instead of packed changes no value either (see kDirectBMaxRows).
 template <class K>
 [[gnu::always_inline]] inline void gemm_blocked(const Problem<typename K::T>& pr,
                                                 typename K::T* pack_a, typename K::T* pack_b) {
   using T = typename K::T;
   constexpr int MR = K::MR, NR = K::NR;
+  const bool direct_b = pr.b_cs == 1 && pr.m <= kDirectBMaxRows;
   for (int64_t jc = 0; jc < pr.n; jc += K::NC) {
     const int64_t nc = std::min(K::NC, pr.n - jc);
     for (int64_t pc = 0; pc < pr.k; pc += K::KC) {
       const int64_t kc = std::min(K::KC, pr.k - pc);
       const T beta = pc == 0 ? pr.beta : T(1);
+      const T* b_block = pr.b + jc * pr.b_cs + pc * pr.b_ks;
       for (int64_t jr = 0; jr < nc; jr += NR) {
-        const T* src = pr.b + (jc + jr) * pr.b_cs + pc * pr.b_ks;
         const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-        pack_panel<T, NR, K::L>(src, pr.b_cs, pr.b_ks, cols, kc, pack_b + jr * kc);
+        if (direct_b && cols == NR) continue;
+        pack_panel<T, NR, K::L>(b_block + jr * pr.b_cs, pr.b_cs, pr.b_ks, cols, kc,
+                                pack_b + jr * kc);
       }
       for (int64_t ic = 0; ic < pr.m; ic += K::MC) {
         const int64_t mc = std::min(K::MC, pr.m - ic);
@@ -271,8 +291,77 @@ template <class K>
           const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
           pack_panel<T, MR, K::L>(src, pr.a_rs, pr.a_ks, rows, kc, pack_a + ir * kc);
         }
-        macro_kernel<K>(mc, nc, kc, pack_a, pack_b, pr.c + ic * pr.ldc + jc, pr.ldc,
-                        pr.alpha, beta);
+        macro_kernel<K>(mc, nc, kc, pack_a, pack_b, direct_b ? b_block : nullptr, pr.b_ks,
+                        pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta);
+      }
+    }
+  }
+}
+
+// Lane sum of v in a fixed pairwise order: at each step h = L/2, ..., 1 every lane l adds
+// lane l ^ h (one shuffle and one add on the whole vector), then lane 0 holds the sum.
+template <typename T, int L>
+[[gnu::always_inline]] inline T lane_sum(Vec<T, L> v) {
+  using Index = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+  using Mask = Vec<Index, L>;
+#pragma GCC unroll 8
+  for (int h = L / 2; h >= 1; h /= 2) {
+    Mask swap;
+#pragma GCC unroll 16
+    for (int l = 0; l < L; ++l) swap[l] = l ^ h;
+    v += __builtin_shuffle(v, swap);
+  }
+  return v[0];
+}
+
+// The small-matrix path for A and B both contiguous along k (a_ks == b_ks == 1, the
+// x @ weight^T of a linear layer): C[i][j] = alpha * dot(A row i, B row j) + beta * C[i][j],
+// each dot product held in one vector of L partial sums (k strided by L), reduced by
+// lane_sum, the k % L tail added last. Tiles of DM rows by DN columns share their loads.
+// No packing, and a thin side (n = 10) wastes at most DN - 1 columns where the blocked
+// kernel would waste most of an NR-wide panel. Each element's arithmetic depends on k only,
+// never on where its tile starts (edge tiles repeat their last row or column and drop the
+// copies), so any split of m or n gives bit-identical results.
+template <class K, int DM, int DN>
+[[gnu::always_inline]] inline void gemm_dot(const Problem<typename K::T>& pr) {
+  using T = typename K::T;
+  using V = Vec<T, K::L>;
+  using VU = VecUnaligned<T, K::L>;
+  constexpr int L = K::L;
+  const int64_t k_vec = pr.k / L * L;
+  for (int64_t j0 = 0; j0 < pr.n; j0 += DN) {
+    const T* b[DN];
+#pragma GCC unroll 8
+    for (int j = 0; j < DN; ++j) b[j] = pr.b + std::min(j0 + j, pr.n - 1) * pr.b_cs;
+    for (int64_t i0 = 0; i0 < pr.m; i0 += DM) {
+      const T* a[DM];
+#pragma GCC unroll 8
+      for (int i = 0; i < DM; ++i) a[i] = pr.a + std::min(i0 + i, pr.m - 1) * pr.a_rs;
+      V acc[DM][DN] = {};
+      for (int64_t p = 0; p < k_vec; p += L) {
+        V bv[DN];
+#pragma GCC unroll 8
+        for (int j = 0; j < DN; ++j) bv[j] = *reinterpret_cast<const VU*>(b[j] + p);
+#pragma GCC unroll 8
+        for (int i = 0; i < DM; ++i) {
+          const V av = *reinterpret_cast<const VU*>(a[i] + p);
+#pragma GCC unroll 8
+          for (int j = 0; j < DN; ++j) acc[i][j] += av * bv[j];
+        }
+      }
+      const int64_t rows = std::min<int64_t>(DM, pr.m - i0);
+      const int64_t cols = std::min<int64_t>(DN, pr.n - j0);
+      // NOTE: fully unrolled with constant indices, so that acc stays in registers.
+#pragma GCC unroll 8
+      for (int i = 0; i < DM; ++i) {
+        T* c = pr.c + (i0 + i) * pr.ldc + j0;
+#pragma GCC unroll 8
+        for (int j = 0; j < DN; ++j) {
+          if (i >= rows || j >= cols) continue;
+          T sum = lane_sum<T, L>(acc[i][j]);
+          for (int64_t p = k_vec; p < pr.k; ++p) sum += a[i][p] * b[j][p];
+          c[j] = pr.beta == T(0) ? pr.alpha * sum : pr.alpha * sum + pr.beta * c[j];
+        }
       }
     }
   }

@@ -1,0 +1,181 @@
+// Tests of the CPU GEMM's small-matrix paths on every instruction set the CPU runs, against a
+// double-precision reference: the dot kernel (A and B contiguous along k, one side of C at
+// most 16: the x @ weight^T of a thin linear layer) and the blocked kernel reading B in place
+// (B row-major, m <= 256). The general blocked path is tested in linalg_test.cpp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensor/cpu/gemm_isa.h"
+#include "tensor/cpu/kernels.h"
+#include "tensor/thread_pool.h"
+
+namespace ignis {
+namespace {
+
+// C (m, n) = alpha * A (m, k) @ op(B) + beta * C with A (m, k) row-major and B (n, k)
+// row-major (op(B) = B^T, the default) or (k, n) row-major (op(B) = B, with nn()). Every
+// row is `pad` elements longer than its width.
+template <typename T>
+struct NtCase {
+  NtCase(int64_t m_, int64_t n_, int64_t k_, int64_t pad_ = 0, double alpha_ = 1.0,
+         double beta_ = 0.0)
+      : m(m_), n(n_), k(k_), pad(pad_), alpha(alpha_), beta(beta_) {}
+  NtCase& nn() {
+    trans_b = false;
+    return *this;
+  }
+
+  int64_t m, n, k, pad;
+  double alpha, beta;
+  bool trans_b = true;
+  std::vector<T> a, b, c;
+
+  int64_t lda() const { return k + pad; }
+  int64_t ldb() const { return (trans_b ? k : n) + pad; }
+  int64_t ldc() const { return n + pad; }
+  T b_at(int64_t p, int64_t j) const {  // op(B)[p][j]
+    return trans_b ? b[static_cast<size_t>(j * ldb() + p)] : b[static_cast<size_t>(p * ldb() + j)];
+  }
+  void fill(uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+    a.resize(static_cast<size_t>(m * lda()));
+    b.resize(static_cast<size_t>((trans_b ? n : k) * ldb()));
+    c.resize(static_cast<size_t>(m * ldc()));
+    for (T& v : a) v = static_cast<T>(uniform(rng));
+    for (T& v : b) v = static_cast<T>(uniform(rng));
+    for (T& v : c) v = static_cast<T>(uniform(rng));
+  }
+  GemmArgs args() {
+    return {std::is_same_v<T, float> ? kFloat32 : kFloat64, false, trans_b, m, n, k, alpha,
+            beta, a.data(), lda(), 0, b.data(), ldb(), 0, c.data(), ldc(), 0};
+  }
+  std::string str() const {
+    return std::string(trans_b ? "NT" : "NN") + " m=" + std::to_string(m) +
+           " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+           " pad=" + std::to_string(pad) + " alpha=" + std::to_string(alpha) +
+           " beta=" + std::to_string(beta);
+  }
+};
+
+// Runs the case and compares every element of C (the padding too: it must be untouched)
+// with the double-precision product.
+template <typename T>
+void expect_matches_reference(NtCase<T> g, uint32_t seed) {
+  g.fill(seed);
+  std::vector<double> want(g.c.begin(), g.c.end());
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; ++j) {
+      double dot = 0.0;
+      for (int64_t p = 0; p < g.k; ++p)
+        dot += static_cast<double>(g.a[static_cast<size_t>(i * g.lda() + p)]) * g.b_at(p, j);
+      double& out = want[static_cast<size_t>(i * g.ldc() + j)];
+      out = g.alpha * dot + (g.beta == 0.0 ? 0.0 : g.beta * out);
+    }
+  cpu::gemm(g.args());
+  const double tol = (std::is_same_v<T, float> ? 1e-5 : 1e-12) * static_cast<double>(g.k);
+  int mismatches = 0;
+  for (size_t e = 0; e < want.size() && mismatches < 5; ++e) {
+    if (std::abs(g.c[e] - want[e]) > tol * (1.0 + std::abs(want[e]))) {
+      ADD_FAILURE() << g.str() << ": C[" << e << "] = " << g.c[e] << ", expected " << want[e];
+      ++mismatches;
+    }
+  }
+}
+
+class GemmSmallTest : public ::testing::TestWithParam<cpu::GemmIsa> {
+ protected:
+  void SetUp() override {
+    if (!cpu::gemm_isa_supported(GetParam()))
+      GTEST_SKIP() << "this CPU cannot run the " << cpu::gemm_isa_name(GetParam()) << " kernel";
+    saved_ = cpu::gemm_isa();
+    cpu::set_gemm_isa(GetParam());
+  }
+  void TearDown() override {
+    if (saved_) cpu::set_gemm_isa(*saved_);
+  }
+
+ private:
+  std::optional<cpu::GemmIsa> saved_;
+};
+
+// m, n, k: thin on either side, sides below, at and past the tiles (4 x 6, 2 x 4), k a
+// multiple of every vector width, one past it, and not a multiple at all.
+const int64_t kShapes[][3] = {{32, 10, 64}, {10, 32, 64},  {1, 1, 32},   {16, 16, 33},
+                              {5, 7, 100},  {128, 10, 784}, {16, 300, 47}, {3, 2, 1000}};
+
+TEST_P(GemmSmallTest, MatchesReference) {
+  uint32_t seed = 0;
+  for (const auto& [m, n, k] : kShapes) {
+    expect_matches_reference(NtCase<float>{m, n, k}, ++seed);
+    expect_matches_reference(NtCase<double>{m, n, k}, ++seed);
+  }
+}
+
+// B read in place: m below, at and past the limit (256), n with and without a narrow last
+// panel, k over one cache block (the later blocks accumulate into C).
+TEST_P(GemmSmallTest, BlockedReadingBInPlaceMatchesReference) {
+  uint32_t seed = 50;
+  const int64_t shapes[][3] = {
+      {64, 64, 64}, {10, 256, 128}, {13, 77, 600}, {256, 40, 9}, {257, 33, 9}};
+  for (const auto& [m, n, k] : shapes) {
+    expect_matches_reference(NtCase<float>{m, n, k}.nn(), ++seed);
+    expect_matches_reference(NtCase<double>{m, n, k, 3, 0.5, 1.0}.nn(), ++seed);
+  }
+}
+
+TEST_P(GemmSmallTest, AlphaBetaAndLeadingDims) {
+  uint32_t seed = 100;
+  const double alpha_beta[][2] = {{1.0, 0.0}, {0.5, 1.0}, {-2.0, 0.25}};
+  for (const auto& [alpha, beta] : alpha_beta) {
+    for (int64_t pad : {0, 5}) {
+      expect_matches_reference(NtCase<float>{21, 9, 77, pad, alpha, beta}, ++seed);
+      expect_matches_reference(NtCase<double>{9, 21, 77, pad, alpha, beta}, ++seed);
+    }
+  }
+}
+
+// beta == 0 never reads C: NaN there must not leak into the result.
+TEST_P(GemmSmallTest, BetaZeroIgnoresNaNInC) {
+  NtCase<float> g{7, 5, 40};
+  g.fill(1);
+  for (float& v : g.c) v = std::nanf("");
+  cpu::gemm(g.args());
+  for (float v : g.c) EXPECT_FALSE(std::isnan(v));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest,
+                         ::testing::Values(cpu::GemmIsa::Avx512, cpu::GemmIsa::Avx2,
+                                           cpu::GemmIsa::Portable),
+                         [](const auto& info) { return cpu::gemm_isa_name(info.param); });
+
+// The split of m or n over threads never changes an element's arithmetic: 1 and 2 threads
+// agree bit for bit (the sizes are over the 2^22 multiply-adds below which a GEMM is not
+// split), for the dot kernel (NT) and the blocked one (NN; 12 x 50000 reads B in place, each
+// thread a slice of n; 40000 x 10 packs B, each thread a slice of m).
+TEST(GemmSmall, ThreadCountInvariant) {
+  const int saved = get_num_threads();
+  const int64_t shapes[][3] = {{40000, 10, 64}, {12, 50000, 50}};
+  for (const auto& [m, n, k] : shapes) {
+    for (bool trans_b : {true, false}) {
+      NtCase<float> one{m, n, k, 3, 1.0, 0.5};
+      one.trans_b = trans_b;
+      one.fill(7);
+      NtCase<float> two = one;
+      set_num_threads(1);
+      cpu::gemm(one.args());
+      set_num_threads(2);
+      cpu::gemm(two.args());
+      EXPECT_EQ(one.c, two.c) << one.str();
+    }
+  }
+  set_num_threads(saved);
+}
+
+}  // namespace
+}  // namespace ignis
