@@ -162,7 +162,9 @@ TEST(To, DtypeAndDevice) {
   EXPECT_EQ(f.dtype(), kInt32);
   EXPECT_THAT(f.to_vector<int32_t>(), ElementsAre(1, 2));
   EXPECT_TRUE(raw::to(x, Device::cpu()).is_same(x));
-  if (!cuda::is_available()) EXPECT_THROW(raw::to(x, Device::cuda()), DeviceError);
+  if (!cuda::is_available()) {
+    EXPECT_THROW(raw::to(x, Device::cuda()), DeviceError);
+  }
 }
 
 }  // namespace
