@@ -1,0 +1,131 @@
+// GPU benchmark of the CUDA backend's GEMM, reductions and softmax: ignis matmul against a
+// direct cublasSgemm on the same buffers (the dispatch overhead), and reductions / softmax in
+// GB/s against the device's peak bandwidth. A plain program (no Google Benchmark, which GPU
+// machines may lack); built only with the CUDA backend. Prints one line per measurement.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "cuda/cuda.h"
+#include "cuda/runtime.h"
+#include "tensor/factory.h"
+#include "tensor/index_ops.h"
+#include "tensor/linalg.h"
+#include "tensor/reduce.h"
+
+namespace ignis {
+namespace {
+
+// Milliseconds per call of `work`, timed with events on ignis's stream of device 0 over
+// `iters` calls after 3 warm-up calls.
+double time_ms(const std::function<void()>& work, int iters) {
+  const cudaStream_t s = cuda::stream(0);
+  for (int i = 0; i < 3; ++i) work();
+  cudaEvent_t start, stop;
+  cuda::check(cudaEventCreate(&start), "cudaEventCreate");
+  cuda::check(cudaEventCreate(&stop), "cudaEventCreate");
+  cuda::check(cudaEventRecord(start, s), "cudaEventRecord");
+  for (int i = 0; i < iters; ++i) work();
+  cuda::check(cudaEventRecord(stop, s), "cudaEventRecord");
+  cuda::check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+  float ms = 0.0f;
+  cuda::check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+  cuda::check(cudaEventDestroy(start), "cudaEventDestroy");
+  cuda::check(cudaEventDestroy(stop), "cudaEventDestroy");
+  return ms / iters;
+}
+
+Tensor random_on_gpu(const Shape& shape) {
+  Generator gen(0);
+  return randn(shape, {}, &gen).cuda();
+}
+
+void check_cublas(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS) {
+    throw DeviceError(std::string(what) + ": " + cublasGetStatusName(status));
+  }
+}
+
+// C (m, n) = A (m, k) @ B (k, n), float32: ignis matmul and cublasSgemm on the same data.
+void bench_sgemm(cublasHandle_t handle, int64_t m, int64_t n, int64_t k) {
+  const Tensor a = random_on_gpu({m, k}), b = random_on_gpu({k, n});
+  const Tensor c = zeros({m, n}, {.device = Device::cuda()});
+  const int iters = m * n * k > (int64_t{1} << 30) ? 20 : 100;
+  const double ignis_ms = time_ms([&] { raw::matmul(a, b); }, iters);
+  const float one = 1.0f, zero = 0.0f;
+  // Row-major C = A B is column-major C^T = B^T A^T.
+  const double cublas_ms = time_ms(
+      [&] {
+        check_cublas(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n),
+                                 static_cast<int>(m), static_cast<int>(k), &one,
+                                 b.data_ptr<float>(), static_cast<int>(n), a.data_ptr<float>(),
+                                 static_cast<int>(k), &zero, c.data_ptr<float>(),
+                                 static_cast<int>(n)),
+                     "cublasSgemm");
+      },
+      iters);
+  const double flop = 2.0 * static_cast<double>(m) * static_cast<double>(n) * k;
+  std::printf("sgemm %5lld x %5lld x %5lld  ignis %8.1f GFLOP/s  cublas %8.1f GFLOP/s  "
+              "ignis/cublas time %.3f\n",
+              static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
+              flop / ignis_ms * 1e-6, flop / cublas_ms * 1e-6, ignis_ms / cublas_ms);
+}
+
+// One memory-bound op: GB/s from the bytes it must move, and the fraction of the peak.
+void bench_bandwidth(const char* name, double bytes, const std::function<void()>& work,
+                     double peak_gbps) {
+  const double ms = time_ms(work, 50);
+  const double gbps = bytes / ms * 1e-6;
+  std::printf("%-40s %9.1f us  %8.1f GB/s  %5.1f%% of peak\n", name, ms * 1e3, gbps,
+              peak_gbps > 0 ? 100.0 * gbps / peak_gbps : 0.0);
+}
+
+int run() {
+  if (!cuda::is_available()) {
+    std::printf("cuda_bench: no CUDA device, nothing measured\n");
+    return 0;
+  }
+  const cuda::DeviceInfo info = cuda::device_info(0);
+  std::printf("device: %s (sm_%d%d, %d SMs), peak bandwidth %.0f GB/s, TF32 %s\n",
+              info.name.c_str(), info.major, info.minor, info.multiprocessors,
+              info.peak_bandwidth_gbps, cuda::allow_tf32() ? "on" : "off");
+
+  cublasHandle_t handle;
+  check_cublas(cublasCreate(&handle), "cublasCreate");
+  check_cublas(cublasSetStream(handle, cuda::stream(0)), "cublasSetStream");
+  for (const int64_t size : {256, 1024, 2048, 4096}) bench_sgemm(handle, size, size, size);
+  bench_sgemm(handle, 64, 3072, 768);  // a batch of 64 rows through a wide linear layer
+  bench_sgemm(handle, 64, 4, 64);      // the text model's output layer: launch-bound
+  check_cublas(cublasDestroy(handle), "cublasDestroy");
+
+  const double peak = info.peak_bandwidth_gbps;
+  const Tensor big = random_on_gpu({int64_t{1} << 26});  // 256 MiB
+  const Tensor mat = random_on_gpu({8192, 8192});        // 256 MiB
+  const double mat_bytes = static_cast<double>(mat.nbytes());
+  bench_bandwidth("sum of 2^26 float32", static_cast<double>(big.nbytes()),
+                  [&] { raw::sum(big); }, peak);
+  bench_bandwidth("row sums of (8192, 8192)", mat_bytes, [&] { raw::sum(mat, {1}); }, peak);
+  bench_bandwidth("column sums of (8192, 8192)", mat_bytes, [&] { raw::sum(mat, {0}); }, peak);
+  bench_bandwidth("argmax of rows of (8192, 8192)", mat_bytes, [&] { raw::argmax(mat, 1); },
+                  peak);
+  bench_bandwidth("softmax of rows of (8192, 8192)", 2 * mat_bytes,
+                  [&] { raw::softmax(mat, 1); }, peak);
+  bench_bandwidth("log_softmax over dim 0 of (8192, 8192)", 2 * mat_bytes,
+                  [&] { raw::log_softmax(mat, 0); }, peak);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ignis
+
+int main() {
+  try {
+    return ignis::run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cuda_bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+// Assembles the CUDA KernelTable from the kernels of cuda/ and registers it for
+// DeviceType::CUDA at load time (ignis_cuda is linked whole, so this initialiser runs).
+#include "cuda/kernels.h"
+
+namespace ignis::cuda {
+namespace {
+
+struct Registrar {
+  Registrar() { register_kernels(DeviceType::CUDA, make_cuda_kernel_table()); }
+};
+const Registrar registrar;
+
+}  // namespace
+
+KernelTable make_cuda_kernel_table() {
+  KernelTable t;
+  t.fill = fill_cuda;
+  t.copy = copy_cuda;
+  t.transfer = transfer_cuda;
+  t.unary = unary_cuda;
+  t.binary = binary_cuda;
+  t.where = where_cuda;
+  t.reduce = reduce_cuda;
+  t.reduce_with_index = reduce_with_index_cuda;
+  t.gemm = gemm_cuda;
+  t.softmax = softmax_cuda;
+  t.index_select = index_select_cuda;
+  t.gather = gather_cuda;
+  t.scatter_add = scatter_add_cuda;
+  t.random = random_cuda;
+  t.bernoulli_tensor = bernoulli_tensor_cuda;
+  t.reduce_strided = reduce_strided_cuda;
+  t.unfold = unfold_cuda;
+  t.fold = fold_cuda;
+  return t;
+}
+
+}  // namespace ignis::cuda

@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# The prepared GPU check: on a machine with an NVIDIA GPU, runs every CUDA test, the other
+# test suites, the GPU benchmarks, `ignis train --device cuda` beside the same job on the CPU,
+# and a PyTorch CUDA baseline, and writes a short report to $OUT/gpu-report.md.
+# Not part of CI (CI has no GPU) and not an installer. Finishes in under 6 minutes: every
+# step has its own time limit and is skipped when too little of the budget is left.
+#
+#   tools/gpu_check.sh --prepare [BUILD_DIR]
+#       On the development machine (nvcc there, no GPU needed). Builds the CUDA configuration
+#       in BUILD_DIR (default build-gpu; portable code: IGNIS_NATIVE=OFF, since the GPU
+#       machine's processor may lack this one's instructions) and packs its programs, stripped
+#       and compressed, into build-gpu-carry/ (ignored by git; carry it to the GPU machine).
+#   tools/gpu_check.sh
+#       On the GPU machine, from the repository root. Unpacks build-gpu-carry/ when present,
+#       else builds there with what that machine has (tests only if GoogleTest is installed),
+#       runs the steps and writes $OUT/gpu-report.md and one log per step (OUT defaults to
+#       ./gpu-check-out). Exit status 0 when every step that ran passed.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+CARRY="build-gpu-carry"
+
+# ---------------------------------------------------------------------------------------
+# --prepare: build here, pack for the GPU machine
+# ---------------------------------------------------------------------------------------
+if [[ "${1:-}" == "--prepare" ]]; then
+  build=${2:-build-gpu}
+  bench=OFF
+  if [[ -n "$(find /usr /usr/local -name 'benchmarkConfig.cmake' -print -quit 2>/dev/null)" ]]; then
+    bench=ON
+  fi
+  cmake -S . -B "$build" -DIGNIS_CUDA=ON -DIGNIS_NATIVE=OFF -DIGNIS_WERROR=ON \
+    -DCMAKE_BUILD_TYPE=Release -DIGNIS_BUILD_TESTS=ON -DIGNIS_BUILD_BENCH="$bench" || exit 1
+  if grep -q '^IGNIS_NATIVE:BOOL=ON' "$build/CMakeCache.txt"; then
+    echo "gpu_check: $build has IGNIS_NATIVE=ON: its programs may not run on the GPU machine" >&2
+    exit 1
+  fi
+  cmake --build "$build" -j "${IGNIS_JOBS:-2}" || exit 1
+  stage=$(mktemp -d)
+  trap 'rm -rf "$stage"' EXIT
+  mkdir -p "$stage/$build/lib"
+  # Programs keep their place in the build tree: tests and the CLI hold absolute paths to it.
+  while IFS= read -r program; do
+    rel=${program#"$build"/}
+    mkdir -p "$stage/$build/$(dirname "$rel")"
+    strip -o "$stage/$build/$rel" "$program"
+    # Shared libraries from outside the CUDA toolkit (Google Benchmark) travel beside them.
+    ldd "$program" | awk '/=> \// {print $3}' | grep -E 'benchmark|gtest|gmock' |
+      xargs -r -I{} cp -L {} "$stage/$build/lib/"
+  done < <({ find "$build/tests" -maxdepth 1 -type f -perm -u+x -name '*_tests'
+             find "$build/apps" -maxdepth 1 -type f -perm -u+x -name ignis
+             find "$build/bench" -maxdepth 2 -type f -perm -u+x ! -name '*.sh' ! -name '*.py'
+           } 2>/dev/null)
+  {
+    echo "source_dir=$ROOT"
+    echo "build_dir=$ROOT/$build"
+    echo "build_name=$build"
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "changed_files=$(git status --porcelain 2>/dev/null | wc -l)"
+    echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nvcc=$(nvcc --version 2>/dev/null | tail -1)"
+    echo "cuda_architectures=$(grep '^CMAKE_CUDA_ARCHITECTURES:' "$build/CMakeCache.txt" | cut -d= -f2)"
+  } > "$stage/$build/BUILD_INFO"
+  rm -rf "$CARRY"
+  mkdir -p "$CARRY"
+  tar -C "$stage" -cJf "$CARRY/programs.tar.xz" "$build"
+  du -sh "$CARRY"
+  echo "gpu_check: packed $(find "$stage/$build" -type f | wc -l) files into $CARRY/; carry it"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------
+# The check, on the GPU machine
+# ---------------------------------------------------------------------------------------
+OUT=${OUT:-$ROOT/gpu-check-out}
+mkdir -p "$OUT"
+REPORT=$OUT/gpu-report.md
+BUDGET=330        # seconds for every step together, under the 6 minutes
+STARTED=$SECONDS
+FAILED=0
+RESULTS=()        # one markdown table row per step
+NOTES=()
+
+left() { echo $((BUDGET - (SECONDS - STARTED))); }
+note() { NOTES+=("$*"); echo "gpu_check: $*"; }
+
+# step NAME LIMIT LOG COMMAND...: runs COMMAND with a time limit, output to $OUT/LOG; records
+# the status and seconds. Skipped when less than LIMIT/2 seconds of the budget are left.
+STEP_RC=0
+step() {
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local remaining
+  remaining=$(left)
+  if ((remaining < limit / 2)); then
+    RESULTS+=("| $name | skipped: ${remaining}s of the budget left | | |")
+    STEP_RC=125
+    return
+  fi
+  ((limit > remaining)) && limit=$remaining
+  local t0=$SECONDS
+  timeout --kill-after=5 "$limit" "$@" > "$OUT/$log" 2>&1
+  STEP_RC=$?
+  local took=$((SECONDS - t0)) status=passed
+  if ((STEP_RC == 124 || STEP_RC == 137)); then
+    status="TIMED OUT after ${limit}s"
+    FAILED=1
+  elif ((STEP_RC != 0)); then
+    status="FAILED (exit $STEP_RC)"
+    FAILED=1
+  fi
+  RESULTS+=("| $name | $status | $took | $(summary "$OUT/$log") |")
+}
+
+# The numbers worth a line in the report from a step's log.
+summary() {
+  local log=$1 line
+  line=$(grep -hE '^\[  (PASSED|FAILED|SKIPPED) +\] [0-9]+ tests?' "$log" |
+         sed -E 's/\[ *//; s/ *\]//; s/, listed below://; s/\.$//' | paste -sd ';' -)
+  [[ -n "$line" ]] && { echo "$line"; return; }
+  grep -hE '^\[[0-9]+\] VALID' "$log" | tail -1
+}
+
+# ---- the machine ----
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nvidia-smi: $(nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.memory \
+    --format=csv,noheader 2>&1 | head -2 | tr '\n' ' ')"
+  echo "nvcc: $(nvcc --version 2>/dev/null | tail -1 || echo none)"
+  echo "cmake: $(cmake --version 2>/dev/null | head -1 || echo none)"
+  echo "cpu: $(nproc) cores, $(uname -m)"
+  echo "torch: $(python3 -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1 | tail -1)"
+  echo "gtest: $(find /usr /usr/local -name 'GTestConfig.cmake' -print -quit 2>/dev/null || true)"
+  echo "benchmark: $(find /usr /usr/local -name 'benchmarkConfig.cmake' -print -quit 2>/dev/null || true)"
+} > "$OUT/machine.txt" 2>&1
+cat "$OUT/machine.txt"
+
+# ---- the programs: carried, or built here ----
+BUILD=""
+if [[ -f "$CARRY/programs.tar.xz" ]]; then
+  tar -C "$ROOT" -xJf "$CARRY/programs.tar.xz"
+  BUILD=$(tar -tJf "$CARRY/programs.tar.xz" | head -1 | cut -d/ -f1)
+  # Tests and the CLI were compiled with absolute paths into the source and build trees of
+  # the machine that built them: make those paths lead here.
+  src=$(sed -n 's/^source_dir=//p' "$BUILD/BUILD_INFO")
+  if [[ -n "$src" && "$src" != "$ROOT" && ! -e "$src" ]]; then
+    mkdir -p "$(dirname "$src")" && ln -s "$ROOT" "$src"
+  fi
+  note "programs carried: $(tr '\n' ' ' < "$BUILD/BUILD_INFO")"
+else
+  BUILD="build-gpu"
+  tests=OFF
+  [[ -n "$(find /usr /usr/local -name 'GTestConfig.cmake' -print -quit 2>/dev/null)" ]] && tests=ON
+  bench=OFF
+  [[ -n "$(find /usr /usr/local -name 'benchmarkConfig.cmake' -print -quit 2>/dev/null)" ]] && bench=ON
+  note "nothing carried: building here (tests $tests, benchmarks $bench)"
+  generator=()
+  command -v ninja > /dev/null && generator=(-G Ninja)
+  step "build (cmake, nvcc)" 200 build.log bash -c "cmake -S . -B $BUILD ${generator[*]} \
+    -DIGNIS_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DIGNIS_BUILD_TESTS=$tests \
+    -DIGNIS_BUILD_BENCH=$bench && cmake --build $BUILD -j $(nproc)"
+fi
+
+# cuBLAS and Google Benchmark: the toolkit's, PyTorch's wheels', or carried ones.
+lib_dirs=("$ROOT/$BUILD/lib" /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib)
+torch_libs=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null)
+[[ -n "$torch_libs" ]] && lib_dirs+=("$torch_libs")
+LD_LIBRARY_PATH=$(IFS=:; echo "${lib_dirs[*]}")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
+
+CLI=$BUILD/apps/ignis
+CUDA_TESTS=$BUILD/tests/cuda_tests
+for program in "$CLI" "$CUDA_TESTS"; do
+  if [[ -x "$program" ]] && ldd "$program" | grep -q 'not found'; then
+    note "$program: missing libraries: $(ldd "$program" | grep 'not found' | tr -s ' \t\n' ' ')"
+  fi
+done
+
+# ---- 1. the CPU text job, in the background (its accuracy is the reference) ----
+DATA=(--train datasets/wordnet/train.csv --valid datasets/wordnet/valid.csv
+      --test datasets/wordnet/test.csv)
+EPOCHS=2
+cpu_pid=""
+if [[ -x "$CLI" ]]; then
+  cpu_t0=$SECONDS
+  ( timeout 240 "$CLI" train "${DATA[@]}" --epochs "$EPOCHS" --device cpu --threads 8 \
+      --out /tmp/gpu_check_submit_cpu.csv > "$OUT/train_cpu.raw" 2>&1; echo $? > "$OUT/train_cpu.rc" ) &
+  cpu_pid=$!
+fi
+
+# ---- 2. every CUDA test ----
+if [[ -x "$CUDA_TESTS" ]]; then
+  step "cuda_tests (CPU-vs-CUDA parity)" 120 cuda_tests.log "$CUDA_TESTS" --gtest_color=no
+  device_line=$(grep -h '^\[ device' "$OUT/cuda_tests.log" | head -1)
+  [[ -n "$device_line" ]] && note "$device_line"
+  skipped=$(grep -hE '^\[  SKIPPED \] [0-9]+ test' "$OUT/cuda_tests.log" | grep -oE '[0-9]+' | head -1)
+  if [[ -n "$skipped" ]]; then
+    note "$skipped CUDA tests SKIPPED: ignis saw no GPU ($(grep -h -A1 'Skipped$' "$OUT/cuda_tests.log" | sed -n 2p))"
+    FAILED=1
+  fi
+else
+  RESULTS+=("| cuda_tests | not built (no GoogleTest here, nothing carried) | | |")
+fi
+
+# ---- 3. ignis train --device cuda on the default data ----
+if [[ -x "$CLI" ]]; then
+  step "ignis train --device cuda ($EPOCHS epochs)" 150 train_cuda.raw \
+    "$CLI" train "${DATA[@]}" --epochs "$EPOCHS" --device cuda --out /tmp/gpu_check_submit_cuda.csv
+  # Progress bars make the raw log large: keep the per-epoch lines.
+  grep -aE '^\[[0-9]+\]|rror' "$OUT/train_cuda.raw" > "$OUT/train_cuda.log"
+  rm -f "$OUT/train_cuda.raw"
+else
+  RESULTS+=("| ignis train --device cuda | not built | | |")
+fi
+
+# ---- 4. GPU benchmarks: every built program named *cuda*bench* or *gpu*bench* ----
+while IFS= read -r bench; do
+  step "$(basename "$bench")" 60 "bench_$(basename "$bench").log" "$bench"
+done < <(find "$BUILD/bench" -maxdepth 2 -type f -perm -u+x \( -name '*cuda*bench*' -o -name '*gpu*bench*' \) 2>/dev/null)
+
+# ---- 5. PyTorch CUDA on the same kernels' work, for the ratios ----
+step "PyTorch CUDA baseline" 60 torch_baseline.log python3 - << 'PY'
+import time, torch
+assert torch.cuda.is_available(), "PyTorch sees no GPU"
+torch.backends.cuda.matmul.allow_tf32 = False
+dev = torch.device("cuda")
+def ms(fn, iters=20):
+    for _ in range(3): fn()
+    torch.cuda.synchronize(); t = time.perf_counter()
+    for _ in range(iters): fn()
+    torch.cuda.synchronize(); return (time.perf_counter() - t) * 1e3 / iters
+n = 1 << 26
+x, y = torch.rand(n, device=dev), torch.rand(n, device=dev)
+t = ms(lambda: x + y); print(f"torch add float32 {n}: {t:.3f} ms, {3 * 4 * n / t / 1e6:.0f} GB/s")
+t = ms(lambda: x.sum()); print(f"torch sum float32 {n}: {t:.3f} ms, {4 * n / t / 1e6:.0f} GB/s")
+l = torch.rand(8192, 8192, device=dev)
+t = ms(lambda: torch.softmax(l, 1)); print(f"torch softmax (8192, 8192): {t:.3f} ms, {2 * 4 * l.numel() / t / 1e6:.0f} GB/s")
+for s in (1024, 4096):
+    a, b = torch.rand(s, s, device=dev), torch.rand(s, s, device=dev)
+    t = ms(lambda: a @ b); print(f"torch matmul float32 {s}^3 (TF32 off): {t:.3f} ms, {2 * s**3 / t / 1e9:.1f} TFLOP/s")
+PY
+
+# ---- 6. the CPU job's result ----
+if [[ -n "$cpu_pid" ]]; then
+  wait "$cpu_pid"
+  rc=$(cat "$OUT/train_cpu.rc" 2>/dev/null || echo 1)
+  grep -aE '^\[[0-9]+\]|rror' "$OUT/train_cpu.raw" > "$OUT/train_cpu.log"
+  rm -f "$OUT/train_cpu.raw" "$OUT/train_cpu.rc"
+  status=passed
+  ((rc != 0)) && { status="FAILED (exit $rc)"; FAILED=1; }
+  RESULTS+=("| ignis train --device cpu ($EPOCHS epochs, reference) | $status | $((SECONDS - cpu_t0)) | $(summary "$OUT/train_cpu.log") |")
+  # Merged with the CUDA job's lines into one log, to stay within the files that come back.
+  { echo "== cpu"; cat "$OUT/train_cpu.log"; echo "== cuda"; cat "$OUT/train_cuda.log" 2>/dev/null; } \
+    > "$OUT/train.log"
+  cpu_acc=$(grep -hE '^\[[0-9]+\] VALID' "$OUT/train_cpu.log" | tail -1 | sed -E 's/.*VALID +Accuracy: ([0-9.]+).*/\1/')
+  cuda_acc=$(grep -hE '^\[[0-9]+\] VALID' "$OUT/train_cuda.log" 2>/dev/null | tail -1 | sed -E 's/.*VALID +Accuracy: ([0-9.]+).*/\1/')
+  note "final VALID accuracy: cpu ${cpu_acc:-none}, cuda ${cuda_acc:-none}"
+  # One seed gives one initialisation and one batch order on both devices: the accuracies
+  # may differ only by rounding (float32 sums in another order).
+  if [[ -n "$cpu_acc" && -n "$cuda_acc" ]] &&
+     awk -v a="$cpu_acc" -v b="$cuda_acc" 'BEGIN { d = a - b; exit !(d > 0.02 || d < -0.02) }'; then
+    note "the CUDA run's accuracy differs from the CPU's by more than 0.02: FAILED"
+    FAILED=1
+  fi
+  rm -f "$OUT/train_cpu.log" "$OUT/train_cuda.log"
+fi
+
+# ---- 7. the other test suites (CPU; CI runs them too), while the budget lasts ----
+for suite in "$BUILD"/tests/*_tests; do
+  [[ -x "$suite" && "$suite" != "$CUDA_TESTS" ]] || continue
+  step "$(basename "$suite")" 60 "suite.log" "$suite" --gtest_brief=1 --gtest_color=no
+  cat "$OUT/suite.log" >> "$OUT/tests.log"
+  rm -f "$OUT/suite.log"
+done
+
+# ---- the report ----
+{
+  echo "# GPU check $(date -u +%Y-%m-%d)"
+  echo
+  echo '```'
+  cat "$OUT/machine.txt"
+  echo '```'
+  echo
+  echo "| step | result | seconds | numbers |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${RESULTS[@]}"
+  echo
+  for n in "${NOTES[@]}"; do echo "- $n"; done
+  echo
+  echo "Total: $((SECONDS - STARTED)) s. Logs beside this file."
+  for log in "$OUT"/bench_*.log "$OUT"/torch_baseline.log; do
+    [[ -f "$log" ]] || continue
+    echo
+    echo "## $(basename "$log" .log)"
+    echo '```'
+    tail -40 "$log"
+    echo '```'
+  done
+} > "$REPORT"
+rm -f "$OUT/machine.txt"
+cat "$REPORT"
+exit "$FAILED"
