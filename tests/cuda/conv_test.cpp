@@ -12,6 +12,7 @@
 #include "autograd/reductions.h"
 #include "nn/functional.h"
 #include "support/compare.h"
+#include "support/cuda_test.h"
 #include "tensor/backend.h"
 #include "tensor/conv.h"
 #include "tensor/factory.h"
@@ -20,23 +21,11 @@ namespace ignis {
 namespace {
 
 using test::Tolerance;
+using test::normal;
 using test::tensors_close;
 
-class CudaConv : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device: "
-                   << (cuda::is_compiled() ? "none visible to the driver"
-                                           : "built without the CUDA backend");
-    }
-  }
-};
+class CudaConv : public test::CudaTest {};
 
-Tensor normal(const Shape& shape, DType dtype, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, {.dtype = kFloat64}, &gen).to(dtype);
-}
 
 ::testing::AssertionResult close(const std::string& what, const Tensor& gpu, const Tensor& cpu,
                                  Tolerance tol = {}) {

@@ -14,6 +14,8 @@
 #include "tensor/factory.h"
 #include "tensor/view_ops.h"
 
+#include "support/cuda_test.h"
+
 namespace ignis {
 namespace {
 
@@ -80,16 +82,7 @@ Tensor sample(DType dtype, int64_t rows, int64_t cols, uint64_t seed = 1) {
   return raw::to(raw::mul(x, wrap_scalar(20.0)), dtype);
 }
 
-class CudaElementwise : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device: "
-                   << (cuda::is_compiled() ? "no GPU or no driver on this machine"
-                                           : "ignis was built without CUDA");
-    }
-  }
-};
+class CudaElementwise : public test::CudaTest {};
 
 TEST_F(CudaElementwise, FillsEveryDTypeAndLayout) {
   for (DType dtype : kAllDTypes) {

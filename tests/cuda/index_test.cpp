@@ -12,6 +12,7 @@
 #include "autograd/math.h"
 #include "autograd/reductions.h"
 #include "support/compare.h"
+#include "support/cuda_test.h"
 #include "tensor/backend.h"
 #include "tensor/factory.h"
 #include "tensor/index_ops.h"
@@ -20,23 +21,11 @@
 namespace ignis {
 namespace {
 
+using test::normal;
 using test::tensors_close;
 
-class CudaIndex : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device: "
-                   << (cuda::is_compiled() ? "none visible to the driver"
-                                           : "built without the CUDA backend");
-    }
-  }
-};
+class CudaIndex : public test::CudaTest {};
 
-Tensor normal(const Shape& shape, DType dtype, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, {.dtype = kFloat64}, &gen).to(dtype);
-}
 
 // Indices in [0, high), with repeats, of `dtype` (int32 or int64).
 Tensor indices(const Shape& shape, int64_t high, DType dtype, uint64_t seed) {

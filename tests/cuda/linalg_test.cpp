@@ -14,6 +14,7 @@
 #include "autograd/math.h"
 #include "autograd/reductions.h"
 #include "support/compare.h"
+#include "support/cuda_test.h"
 #include "tensor/backend.h"
 #include "tensor/factory.h"
 #include "tensor/linalg.h"
@@ -23,23 +24,11 @@ namespace ignis {
 namespace {
 
 using test::Tolerance;
+using test::normal;
 using test::tensors_close;
 
-class CudaLinalg : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device: "
-                   << (cuda::is_compiled() ? "none visible to the driver"
-                                           : "built without the CUDA backend");
-    }
-  }
-};
+class CudaLinalg : public test::CudaTest {};
 
-Tensor normal(const Shape& shape, DType dtype, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, {.dtype = kFloat64}, &gen).to(dtype);
-}
 
 // |error| of a k-term dot product in float32 grows like sqrt(k) eps |terms|; these bounds
 // hold for unit normal inputs with k up to a few hundred.

@@ -15,6 +15,7 @@
 #include "autograd/math.h"
 #include "autograd/reductions.h"
 #include "support/compare.h"
+#include "support/cuda_test.h"
 #include "tensor/backend.h"
 #include "tensor/dispatch.h"
 #include "tensor/factory.h"
@@ -27,16 +28,7 @@ namespace {
 using test::Tolerance;
 using test::tensors_close;
 
-class CudaReduce : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device: "
-                   << (cuda::is_compiled() ? "none visible to the driver"
-                                           : "built without the CUDA backend");
-    }
-  }
-};
+class CudaReduce : public test::CudaTest {};
 
 // Runs without a GPU: a CUDA build registers the kernels of cuda/reduce.cu, softmax.cu,
 // linalg.cu, index.cu and conv.cu in their slots.

@@ -16,6 +16,8 @@
 #include "tensor/factory.h"
 #include "tensor/view_ops.h"
 
+#include "support/cuda_test.h"
+
 namespace ignis {
 namespace {
 
@@ -164,16 +166,7 @@ TEST_F(CachingAllocatorTest, DestructionReturnsCachedBlocks) {
 
 // ---- on a GPU ----
 
-class CudaRuntime : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda::is_available()) {
-      GTEST_SKIP() << "no CUDA device: "
-                   << (cuda::is_compiled() ? "no GPU or no driver on this machine"
-                                           : "ignis was built without CUDA");
-    }
-  }
-};
+class CudaRuntime : public test::CudaTest {};
 
 #ifdef IGNIS_HAVE_CUDA
 TEST(CudaBuild, BackendIsRegistered) { EXPECT_TRUE(cuda::is_compiled()); }
