@@ -21,6 +21,7 @@
 #include "autograd/indexing.h"
 #include "autograd/linalg.h"
 #include "autograd/math.h"
+#include "autograd/pool.h"
 #include "autograd/reductions.h"
 
 #include "nn/checkpoint.h"

@@ -37,6 +37,15 @@ void scatter_add_cuda(const Tensor& out, int64_t dim, const Tensor& index, const
 // conv.cu
 void unfold_cuda(const Tensor& in, const Tensor& out, const Window2d& window);
 void fold_cuda(const Tensor& in, const Tensor& out, const Window2d& window);
+// pool.cu
+void max_pool2d_cuda(const Tensor& in, const Tensor& values, const Tensor& indices,
+                     const Window2d& window);
+void max_pool2d_backward_cuda(const Tensor& grad_out, const Tensor& indices,
+                              const Tensor& grad_in, const Window2d& window);
+void avg_pool2d_cuda(const Tensor& in, const Tensor& out, const Window2d& window,
+                     bool count_include_pad);
+void avg_pool2d_backward_cuda(const Tensor& grad_out, const Tensor& grad_in,
+                              const Window2d& window, bool count_include_pad);
 
 // The table of all of the above (table.cpp registers it for DeviceType::CUDA).
 KernelTable make_cuda_kernel_table();

@@ -32,6 +32,10 @@ KernelTable make_cuda_kernel_table() {
   t.reduce_strided = reduce_strided_cuda;
   t.unfold = unfold_cuda;
   t.fold = fold_cuda;
+  t.max_pool2d = max_pool2d_cuda;
+  t.max_pool2d_backward = max_pool2d_backward_cuda;
+  t.avg_pool2d = avg_pool2d_cuda;
+  t.avg_pool2d_backward = avg_pool2d_backward_cuda;
   return t;
 }
 

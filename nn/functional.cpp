@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "autograd/pool.h"
 #include "autograd/reductions.h"
 #include "tensor/conv.h"
 #include "tensor/factory.h"
@@ -97,34 +97,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
 Tensor max_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride, Size2 padding,
                   Size2 dilation) {
   const char* op = "max_pool2d";
-  Window2d window = pool_window(kernel_size, stride, padding, dilation, op);
-  return with_batch(x, op, [&](const Tensor& x4) {
-    const int64_t N = x4.size(0), C = x4.size(1), H = x4.size(2), W = x4.size(3);
-    const int64_t ph = window.padding[0], pw = window.padding[1];
-    const int64_t oh = window.output_size(0, H), ow = window.output_size(1, W);
-    if (oh < 1 || ow < 1) {
-      throw ShapeError(std::string(op) + ": kernel_size " + kernel_size.tuple_str() +
-                       " does not fit the input " + x4.shape_str());
-    }
-    // The argmax of each window, found on x padded with -inf, as a flat index into (H, W):
-    // the same windows applied to a map of flat indices pick it out.
-    Window2d unpadded = window;
-    unpadded.padding = {0, 0};
-    Tensor padded = full({N * C, 1, H + 2 * ph, W + 2 * pw},
-                         -std::numeric_limits<double>::infinity(),
-                         {.dtype = x4.dtype(), .device = x4.device()});
-    raw::copy_(raw::narrow(raw::narrow(padded, 2, ph, H), 3, pw, W),
-               raw::reshape(x4, {N * C, 1, H, W}));
-    Tensor where_max = raw::argmax(raw::unfold(padded, unpadded), 1, true);  // (N C, 1, L)
-    Tensor flat_map = zeros({1, 1, H + 2 * ph, W + 2 * pw},
-                            {.dtype = kInt64, .device = x4.device()});
-    raw::copy_(raw::narrow(raw::narrow(flat_map, 2, ph, H), 3, pw, W),
-               raw::reshape(arange(H * W, TensorOptions{.dtype = kInt64, .device = x4.device()}),
-                            {1, 1, H, W}));
-    Tensor window_index = raw::expand(raw::unfold(flat_map, unpadded), {N * C, -1, -1});
-    Tensor index = raw::reshape(raw::gather(window_index, 1, where_max), {N, C, oh * ow});
-    return gather(x4.reshape({N, C, H * W}), 2, index).view({N, C, oh, ow});
-  });
+  const Window2d window = pool_window(kernel_size, stride, padding, dilation, op);
+  return with_batch(x, op, [&](const Tensor& x4) { return ignis::max_pool2d(x4, window); });
 }
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride, Size2 padding,
@@ -132,17 +106,7 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> strid
   const char* op = "avg_pool2d";
   const Window2d window = pool_window(kernel_size, stride, padding, 1, op);
   return with_batch(x, op, [&](const Tensor& x4) {
-    const int64_t N = x4.size(0), C = x4.size(1), H = x4.size(2), W = x4.size(3);
-    Tensor cols = unfold(x4.reshape({N * C, 1, H, W}), window);  // (N C, kh kw, L)
-    const int64_t oh = window.output_size(0, H), ow = window.output_size(1, W);
-    Tensor out;
-    if (count_include_pad) {
-      out = cols.mean({1});
-    } else {
-      Tensor ones_image = ones({1, 1, H, W}, {.dtype = x4.dtype(), .device = x4.device()});
-      out = cols.sum({1}) / raw::sum(raw::unfold(ones_image, window), {1});
-    }
-    return out.view({N, C, oh, ow});
+    return ignis::avg_pool2d(x4, window, count_include_pad);
   });
 }
 

@@ -60,7 +60,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Si
 // stride defaults to kernel_size. Throws ShapeError for other ranks or a window that does
 // not fit, ValueError when padding exceeds half the kernel (as PyTorch).
 // out = max over the window (padding counts as -inf); the gradient goes to the first
-// maximal element of each window (gather of argmax indices, scattered back).
+// maximal element of each window (autograd/pool.h: the saved argmax indices and the
+// max_pool2d_backward slot).
 Tensor max_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride = std::nullopt,
                   Size2 padding = 0, Size2 dilation = 1);
 // out = sum over the window / (kh kw), or / the number of non-padding elements when

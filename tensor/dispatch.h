@@ -72,6 +72,28 @@ struct KernelTable {
   // out (N, C, H, W) = col2im of in (N, C kh kw, L), overwritten; both contiguous, floating;
   // deterministic (each output plane summed serially in a fixed order)
   void (*fold)(const Tensor& in, const Tensor& out, const Window2d& window) = nullptr;
+  // Pooling (tensor/pool.h states the arithmetic and checks the window). in / grad_in
+  // (N, C, H, W), values / out / grad_out (N, C, oh, ow) for `window`: all contiguous,
+  // floating, of one dtype; indices int64 of values' shape. Each (n, c) plane is computed
+  // serially, so results do not depend on the thread count.
+  // values = max of each window's in-image taps (a NaN wins, the first of equal maxima wins,
+  // padding never wins); indices = its flat y W + x in the plane, -1 for a window with no
+  // in-image tap (values -inf).
+  void (*max_pool2d)(const Tensor& in, const Tensor& values, const Tensor& indices,
+                     const Window2d& window) = nullptr;
+  // grad_in (N, C, H, W) overwritten: grad_in[n, c, p] = sum of grad_out[n, c, q] over the
+  // positions q whose indices[n, c, q] == p, added in increasing q (deterministic); indices as
+  // max_pool2d made them for `window` (each inside its own window, or -1: adds nothing).
+  void (*max_pool2d_backward)(const Tensor& grad_out, const Tensor& indices,
+                              const Tensor& grad_in, const Window2d& window) = nullptr;
+  // out = sum of each window's in-image taps (row-major order) / divisor, divisor = kh kw
+  // when count_include_pad, else the number of in-image taps; window.dilation is (1, 1).
+  void (*avg_pool2d)(const Tensor& in, const Tensor& out, const Window2d& window,
+                     bool count_include_pad) = nullptr;
+  // grad_in (N, C, H, W) overwritten: each pixel gets grad_out[q] / divisor(q) from every
+  // window q that covers it, added in increasing q (deterministic).
+  void (*avg_pool2d_backward)(const Tensor& grad_out, const Tensor& grad_in,
+                              const Window2d& window, bool count_include_pad) = nullptr;
 };
 
 // The table of a device type; registering replaces the whole table.

@@ -35,6 +35,15 @@ void reduce_strided(ReduceOp op, const Tensor& in, const Tensor& out, int64_t ou
 // conv_kernels.cpp
 void unfold(const Tensor& in, const Tensor& out, const Window2d& window);
 void fold(const Tensor& in, const Tensor& out, const Window2d& window);
+// pool_kernels.cpp
+void max_pool2d(const Tensor& in, const Tensor& values, const Tensor& indices,
+                const Window2d& window);
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Tensor& grad_in,
+                         const Window2d& window);
+void avg_pool2d(const Tensor& in, const Tensor& out, const Window2d& window,
+                bool count_include_pad);
+void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in, const Window2d& window,
+                         bool count_include_pad);
 
 // The table of all of the above (dispatch.cpp registers it for DeviceType::CPU).
 KernelTable make_cpu_kernel_table();

@@ -22,6 +22,10 @@ KernelTable make_cpu_kernel_table() {
   t.reduce_strided = reduce_strided;
   t.unfold = unfold;
   t.fold = fold;
+  t.max_pool2d = max_pool2d;
+  t.max_pool2d_backward = max_pool2d_backward;
+  t.avg_pool2d = avg_pool2d;
+  t.avg_pool2d_backward = avg_pool2d_backward;
   return t;
 }
 
