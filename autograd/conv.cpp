@@ -1,14 +1,18 @@
 // Differentiable unfold, fold and conv2d (autograd/conv.h). Not the kernels: tensor/conv.h.
 #include "autograd/conv.h"
 
-#include <string>
 #include <vector>
 
+#include "autograd/detail.h"
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "autograd/linalg.h"
-#include "autograd/math.h"
+#include "tensor/view_ops.h"
 
 namespace ignis {
+
+using autograd::detail::Grads;
+using autograd::detail::wants_grad;
 
 Tensor unfold(const Tensor& x, const Window2d& window) {
   Tensor out = raw::unfold(x, window);
@@ -25,39 +29,64 @@ Tensor fold(const Tensor& cols, std::array<int64_t, 2> output_size, const Window
   });
 }
 
+namespace {
+
+// conv2d's backward as differentiable ops (the formulas of raw::conv2d_backward, with the
+// per-sample weight gradients summed after): taken under create_graph, so that second
+// derivatives flow. x is read only for dweight, weight only for dinput.
+Grads conv2d_backward_composed(const Tensor& dout, const Tensor& x, const Tensor& weight,
+                               const Window2d& window, int64_t groups, bool gx, bool gw,
+                               bool gb) {
+  const int64_t N = dout.size(0), O = dout.size(1), L = dout.size(2) * dout.size(3);
+  const int64_t K = weight.size(1) * window.kernel_size[0] * window.kernel_size[1];
+  const Tensor dy = dout.reshape({N, groups, O / groups, L});
+  Tensor dx, dw, db;
+  if (gx) {
+    const Tensor w_t = weight.reshape({groups, O / groups, K}).transpose(1, 2);
+    dx = fold(matmul(w_t, dy).reshape({N, groups * K, L}), {x.size(2), x.size(3)}, window);
+  }
+  if (gw) {
+    const Tensor cols = unfold(x, window).view({N, groups, K, L}).transpose(2, 3);
+    dw = matmul(dy, cols).sum({0}).reshape(weight.sizes());
+  }
+  if (gb) db = dout.sum({0, 2, 3});
+  return Grads{dx, dw, db};
+}
+
+// What the backward passes for an operand it did not save: a broadcast scalar of its shape
+// (and dout's dtype and device), whose values are never read.
+Tensor stand_in(const Shape& sizes, const Tensor& dout) {
+  return raw::expand(make_tensor({1, 1, 1, 1}, dout.dtype(), dout.device()), sizes);
+}
+
+}  // namespace
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
               std::array<int64_t, 2> dilation, int64_t groups) {
-  const std::string shapes = "input " + x.shape_str() + ", weight " + weight.shape_str();
-  if (x.dim() != 4 || weight.dim() != 4) {
-    throw ShapeError("conv2d: expected a 4-d input (N, C, H, W) and a 4-d weight (O, C / groups, "
-                     "kh, kw), got " + shapes);
-  }
-  if (groups < 1) throw ValueError("conv2d: groups must be >= 1, got " + std::to_string(groups));
-  const int64_t N = x.size(0), C = x.size(1), O = weight.size(0);
-  if (C != weight.size(1) * groups || O % groups != 0) {
-    throw ShapeError("conv2d: " + shapes + " and groups=" + std::to_string(groups) +
-                     " do not fit: expected input channels = weight.size(1) * groups and "
-                     "out channels a multiple of groups");
-  }
-  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != O)) {
-    throw ShapeError("conv2d: expected a bias of shape (" + std::to_string(O) + "), got " +
-                     bias.shape_str());
-  }
+  Tensor out = raw::conv2d(x, weight, bias, stride, padding, dilation, groups);
+  if (!autograd::needs_grad({x, weight, bias})) return out;
+  const bool gx = wants_grad(x), gw = wants_grad(weight), gb = wants_grad(bias);
+  // dinput needs the weight, dweight the input: each is saved only when its use is asked.
+  const auto save_if = [](bool needed, const Tensor& t) {
+    return needed ? autograd::SavedTensor(t, "conv2d") : autograd::SavedTensor();
+  };
   const Window2d window{.kernel_size = {weight.size(2), weight.size(3)},
                         .stride = stride, .padding = padding, .dilation = dilation};
-  const int64_t oh = window.output_size(0, x.size(2)), ow = window.output_size(1, x.size(3));
-  Tensor cols = unfold(x, window);  // (N, C kh kw, L)
-  const int64_t K = cols.size(1) / groups, L = cols.size(2);
-  Tensor out;
-  if (groups == 1) {
-    out = matmul(weight.reshape({O, K}), cols);  // (N, O, L)
-  } else {
-    out = matmul(weight.reshape({groups, O / groups, K}), cols.view({N, groups, K, L}));
-  }
-  out = out.reshape({N, O, oh, ow});
-  if (bias.defined()) out = out + bias.view({1, O, 1, 1});
-  return out;
+  return autograd::record(
+      "conv2d", {x, weight, bias}, out,
+      [sx = save_if(gw, x), sw = save_if(gx, weight), x_sizes = x.sizes(),
+       w_sizes = weight.sizes(), window, groups, gx, gw, gb](const Tensor& dout) {
+        const Tensor x_saved = gw ? sx.get() : stand_in(x_sizes, dout);
+        const Tensor w_saved = gx ? sw.get() : stand_in(w_sizes, dout);
+        if (GradMode::is_enabled()) {
+          return conv2d_backward_composed(dout, x_saved, w_saved, window, groups, gx, gw, gb);
+        }
+        raw::Conv2dGrads g =
+            raw::conv2d_backward(dout, x_saved, w_saved, window.stride, window.padding,
+                                 window.dilation, groups, gx, gw, gb);
+        return Grads{g.dinput, g.dweight, g.dbias};
+      });
 }
 
 }  // namespace ignis

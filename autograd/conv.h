@@ -1,5 +1,5 @@
-// Differentiable unfold / fold (each the other's backward) and conv2d composed from unfold
-// and a matmul, so its backward comes free. Not the kernels: tensor/conv.h.
+// Differentiable unfold / fold (each the other's backward) and conv2d as one recorded op
+// (forward and backward by raw::conv2d / raw::conv2d_backward). Not the kernels: tensor/conv.h.
 #pragma once
 
 #include <array>
@@ -19,9 +19,12 @@ Tensor fold(const Tensor& cols, std::array<int64_t, 2> output_size, const Window
 //   out[n, o, y, x] = bias[o] + sum_{c in group(o), i, j}
 //                     weight[o, c, i, j] * x[n, g(o) C/g + c, y sh - ph + i dh, x sw - pw + j dw]
 // x (N, C, H, W), weight (O, C / groups, kh, kw), bias (O) or undefined -> (N, O, oh, ow).
-// Computed as weight (g, O/g, C/g kh kw) @ unfold(x) (N, g, C/g kh kw, L).
+// Computed as weight (g, O/g, C/g kh kw) @ unfold(x) (N, g, C/g kh kw, L) per chunk of
+// samples (raw::conv2d). Backward: raw::conv2d_backward, only the gradients asked for;
+// under create_graph the same formulas as differentiable ops (second derivatives).
 // Throws ShapeError naming the shapes when x or weight is not 4-d, C != weight's dim 1 *
-// groups, O is not a multiple of groups, or bias is not (O); ValueError for groups < 1.
+// groups, O is not a multiple of groups, or bias is not (O); ValueError for groups < 1;
+// DTypeError unless float32 / float64 of one dtype.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               std::array<int64_t, 2> stride = {1, 1}, std::array<int64_t, 2> padding = {0, 0},
               std::array<int64_t, 2> dilation = {1, 1}, int64_t groups = 1);

@@ -223,4 +223,32 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   return out;
 }
 
+void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha,
+                 double beta) {
+  check_operands("matmul_into", "a", a, "b", b);
+  check_operands("matmul_into", "out", out, "a", a);
+  const auto shapes = [&] {
+    return "out " + out.shape_str() + ", a " + a.shape_str() + ", b " + b.shape_str();
+  };
+  if (a.dim() < 2 || b.dim() < 2 || out.dim() < 2)
+    throw ShapeError("matmul_into: expected matrices (at least 2-d), got " + shapes());
+  if (a.size(-1) != b.size(-2)) throw_inner_mismatch("matmul_into", "a", a, "b", b);
+  const Shape batch = batch_of(out);
+  const auto fits = [&](const Tensor& x) {
+    if (x.dim() > out.dim()) return false;
+    try {
+      return broadcast_shapes(batch_of(x), batch, "matmul_into") == batch;
+    } catch (const ShapeError&) {
+      return false;
+    }
+  };
+  if (out.size(-2) != a.size(-2) || out.size(-1) != b.size(-1) || !fits(a) || !fits(b))
+    throw ShapeError("matmul_into: the product does not fit the output: " + shapes());
+  const int64_t m = out.size(-2), n = out.size(-1);
+  if ((n > 1 && out.stride(-1) != 1) || (m > 1 && out.stride(-2) != n))
+    throw ShapeError("matmul_into: expected out's matrices row-major with leading dimension " +
+                     std::to_string(n) + ", got " + shapes());
+  gemm_into("matmul_into", out, a, b, alpha, beta);
+}
+
 }  // namespace ignis::raw

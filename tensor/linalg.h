@@ -34,5 +34,16 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta =
 // x @ weight^T + bias, x (*, in), weight (out, in), bias (out) or undefined.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
 
+// In place: out = alpha * (a @ b) + beta * out, a (batch_a..., m, k), b (batch_b..., k, n),
+// out (batch..., m, n) with batch_a and batch_b broadcasting to batch (a stride-0 batch dim
+// reads one matrix for all). Transposed views of a and b are read in place; out's matrices
+// must be row-major with leading dimension n (any batch strides: a narrow of a contiguous
+// tensor works). beta == 0 ignores out's old values. The raw form of the gemm slot, for ops
+// that accumulate (conv2d's weight gradient) or initialise out first (a bias).
+// Throws DTypeError / DeviceError as matmul, ShapeError naming the three shapes when they
+// do not fit or out's matrices are not row-major.
+void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha = 1.0,
+                 double beta = 0.0);
+
 }  // namespace raw
 }  // namespace ignis
