@@ -1,5 +1,7 @@
 // Side-by-side SGEMM: ignis's cpu::gemm against OpenBLAS's cblas_sgemm on the shapes of
-// gemm_shapes.h, same thread count, runs interleaved, median GFLOP/s of each and their ratio.
+// gemm_shapes.h, same thread count, runs interleaved with each other and with the FMA-peak
+// probe (bench/fma_probe.h, on as many threads), median GFLOP/s of each, ratio to OpenBLAS,
+// fraction of the peak, and one PASS/FAIL verdict line per requirement of docs/performance.md.
 // Not a Google Benchmark suite (that is gemm_bench.cpp): one table, meant to be read by people.
 //
 // Usage: gemm_vs_openblas [--threads N] [--runs R] [--filter TEXT] [--clock wall|cpu]
@@ -17,10 +19,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "bench/fma_probe.h"
 #include "bench/gemm_shapes.h"
 #include "tensor/cpu/gemm_isa.h"
 #include "tensor/cpu/kernels.h"
@@ -31,8 +36,35 @@ namespace {
 using ignis::bench::GemmShape;
 using Clock = std::chrono::steady_clock;
 
+// The worst ratio ours / OpenBLAS over a group of shapes, for the verdict lines.
+struct Worst {
+  double ratio = 1e300;
+  std::string shape;
+  void add(double r, const std::string& name) {
+    if (r < ratio) ratio = r, shape = name;
+  }
+};
+
+// 64-byte aligned, like the storage of ignis tensors (a std::vector of this size would start
+// 16 bytes past a line, and split half of all vector loads and stores over two lines).
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  explicit AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p = std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64);
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  bool operator==(const AlignedAllocator&) const { return true; }
+};
+using AlignedVector = std::vector<float, AlignedAllocator<float>>;
+
 struct Operands {
-  std::vector<float> a, b, c;  // op(A) (m, k), op(B) (k, n), C (m, n), all dense row-major
+  AlignedVector a, b, c;  // op(A) (m, k), op(B) (k, n), C (m, n), all dense row-major
   int64_t lda, ldb;
 };
 
@@ -82,6 +114,28 @@ double gflops(const GemmShape& s, int64_t reps, bool cpu_clock, F&& call) {
   return 2.0 * static_cast<double>(s.m * s.n * s.k) * static_cast<double>(reps) / seconds * 1e-9;
 }
 
+// GFLOP/s of the FMA probe run on `threads` threads at once, timed like the GEMMs: about
+// 6 ms at 260 GFLOP/s per thread, long next to the cost of starting the threads.
+double fma_peak(int threads, bool cpu_clock) {
+  constexpr int64_t kRounds = int64_t{1} << 22;
+  std::vector<double> sink(static_cast<size_t>(threads));
+  const double start = now(cpu_clock);
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < threads; ++t) {
+    helpers.emplace_back(
+        [&sink, t] { sink[static_cast<size_t>(t)] = ignis::bench::fma_chains(kRounds); });
+  }
+  sink[0] = ignis::bench::fma_chains(kRounds);
+  for (std::thread& h : helpers) h.join();
+  const double seconds = now(cpu_clock) - start;
+  double total = 0.0;
+  for (double v : sink) total += v;
+  volatile double keep = total;  // the probe's result is used, so its work is done
+  (void)keep;
+  return static_cast<double>(threads) * static_cast<double>(kRounds) *
+         ignis::bench::fma_flop_per_round() / seconds * 1e-9;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t h = v.size() / 2;
@@ -91,7 +145,7 @@ double median(std::vector<double> v) {
 // max |ours - openblas| / max |openblas|: a sanity check that both computed the same product.
 double relative_difference(const GemmShape& s, Operands& o) {
   run_openblas(s, o);
-  const std::vector<float> reference = o.c;
+  const AlignedVector reference = o.c;
   run_ignis(s, o);
   double diff = 0.0, scale = 0.0;
   for (size_t i = 0; i < reference.size(); ++i) {
@@ -132,11 +186,16 @@ int main(int argc, char** argv) {
               ignis::cpu::gemm_isa_name(ignis::cpu::gemm_isa()), openblas_get_corename(),
               openblas_get_num_threads(), coretype != nullptr ? coretype : "unset",
               l2 != nullptr ? l2 : "unset");
-  std::printf("%-22s %5s %5s %5s %2s  %10s %10s %7s  %8s\n", "shape", "M", "N", "K", "op",
-              "ignis", "OpenBLAS", "ratio", "rel.diff");
-  std::printf("%-22s %5s %5s %5s %2s  %10s %10s %7s  %8s\n", "", "", "", "", "", "GFLOP/s",
-              "GFLOP/s", "ours/OB", "");
+  std::printf("FMA peak probe: %s, %d thread(s), measured in every run beside the GEMMs\n\n",
+              ignis::bench::fma_probe_isa(), threads);
+  std::printf("%-18s %5s %5s %5s %2s  %8s %8s %7s  %8s %6s %6s  %7s\n", "shape", "M", "N", "K",
+              "op", "ignis", "OpenBLAS", "ratio", "FMA peak", "ignis", "OB", "rel.diff");
+  std::printf("%-18s %5s %5s %5s %2s  %8s %8s %7s  %8s %6s %6s  %7s\n", "", "", "", "", "",
+              "GFLOP/s", "GFLOP/s", "ours/OB", "GFLOP/s", "%peak", "%peak", "");
 
+  const bool have_peak = ignis::bench::fma_probe_lanes() > 0;
+  Worst squares, mlp;
+  double peak_1024 = 0.0, ours_1024 = 0.0;
   std::mt19937 rng(0);
   for (const GemmShape& s : ignis::bench::gemm_shapes()) {
     if (s.name.find(filter) == std::string::npos) continue;
@@ -145,16 +204,40 @@ int main(int argc, char** argv) {
     // Enough calls per run for about 20 ms at 100 GFLOP/s.
     const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
     const int64_t reps = std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
-    std::vector<double> ours, theirs;
+    std::vector<double> ours, theirs, peak;
     for (int r = 0; r < runs; ++r) {
       ours.push_back(gflops(s, reps, cpu_clock, [&] { run_ignis(s, o); }));
       theirs.push_back(gflops(s, reps, cpu_clock, [&] { run_openblas(s, o); }));
+      if (have_peak) peak.push_back(fma_peak(threads, cpu_clock));
     }
     const double g_ours = median(ours), g_theirs = median(theirs);
+    const double g_peak = have_peak ? median(peak) : 0.0;
+    const double ratio = g_ours / g_theirs;
     const char op[3] = {s.trans_a ? 'T' : 'N', s.trans_b ? 'T' : 'N', '\0'};
-    std::printf("%-22s %5ld %5ld %5ld %2s  %10.1f %10.1f %7.2f  %8.1e\n", s.name.c_str(),
-                static_cast<long>(s.m), static_cast<long>(s.n), static_cast<long>(s.k), op,
-                g_ours, g_theirs, g_ours / g_theirs, diff);
+    std::printf("%-18s %5ld %5ld %5ld %2s  %8.1f %8.1f %7.2f  %8.1f %6.1f %6.1f  %7.1e\n",
+                s.name.c_str(), static_cast<long>(s.m), static_cast<long>(s.n),
+                static_cast<long>(s.k), op, g_ours, g_theirs, ratio, g_peak,
+                have_peak ? 100.0 * g_ours / g_peak : 0.0,
+                have_peak ? 100.0 * g_theirs / g_peak : 0.0, diff);
+    std::fflush(stdout);
+    if (s.name.rfind("square_", 0) == 0 && s.m >= 256) squares.add(ratio, s.name);
+    if (s.name.rfind("mlp_", 0) == 0) mlp.add(ratio, s.name);
+    if (s.name == "square_1024") peak_1024 = g_peak, ours_1024 = g_ours;
+  }
+
+  // The requirements of docs/performance.md, each with the numbers it rests on.
+  std::printf("\n");
+  const auto ratio_verdict = [](const char* what, const Worst& w) {
+    if (w.shape.empty()) return;
+    std::printf("%s: ignis >= 1.00x OpenBLAS on every shape: %s (lowest %.2fx, %s)\n", what,
+                w.ratio >= 1.0 ? "PASS" : "FAIL", w.ratio, w.shape.c_str());
+  };
+  ratio_verdict("square 256-2048", squares);
+  ratio_verdict("MLP shapes", mlp);
+  if (peak_1024 > 0.0) {
+    const double fraction = ours_1024 / peak_1024;
+    std::printf("square_1024: ignis >= 85%% of the FMA peak: %s (%.1f%%: %.1f of %.1f GFLOP/s)\n",
+                fraction >= 0.85 ? "PASS" : "FAIL", 100.0 * fraction, ours_1024, peak_1024);
   }
   return 0;
 }

@@ -10,71 +10,25 @@
 #include <memory>
 #include <vector>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "bench/fma_probe.h"
 
 namespace {
 
 constexpr int64_t kChainsPerIteration = 1 << 12;  // FMA rounds per timed loop pass
 
-// 12 independent accumulator chains hide the FMA latency (4 cycles) on two FMA ports.
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) double fma_avx512(int64_t rounds) {
-  __m512 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  for (int64_t r = 0; r < rounds; ++r) {
-    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-  }
-  __m512 sum = acc[0];
-  for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, acc[i]);
-  float lanes[16];
-  _mm512_storeu_ps(lanes, sum);  // NOTE: not _mm512_reduce_add_ps: GCC 12 warns inside it
-  double total = 0;
-  for (float v : lanes) total += v;
-  return total;
-}
-
-__attribute__((target("avx2,fma"))) double fma_avx2(int64_t rounds) {
-  __m256 acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(0.001f * static_cast<float>(i));
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  for (int64_t r = 0; r < rounds; ++r) {
-    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-  }
-  __m256 sum = acc[0];
-  for (int i = 1; i < 12; ++i) sum = _mm256_add_ps(sum, acc[i]);
-  float lanes[8];
-  _mm256_storeu_ps(lanes, sum);
-  double total = 0;
-  for (float v : lanes) total += v;
-  return total;
-}
-#endif
-
-// fp32 FLOP/s of FMA chains: 2 FLOP per lane per FMA. Runs once per benchmark thread, so
+// fp32 FLOP/s of FMA chains (bench/fma_probe.h). Runs once per benchmark thread, so
 // ->Threads(2) measures both cores together.
 void BM_FmaPeak(benchmark::State& state) {
-#if defined(__x86_64__)
-  const bool avx512 = __builtin_cpu_supports("avx512f");
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (!avx512 && !avx2) {
+  if (ignis::bench::fma_probe_lanes() == 0) {
     state.SkipWithError("no AVX2/FMA on this CPU");
     return;
   }
-  const int lanes = avx512 ? 16 : 8;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(avx512 ? fma_avx512(kChainsPerIteration)
-                                    : fma_avx2(kChainsPerIteration));
-  }
-  state.counters["FLOP"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kChainsPerIteration * 12 * lanes * 2,
-      benchmark::Counter::kIsRate);
-  state.SetLabel(avx512 ? "avx512" : "avx2");
-#else
-  state.SkipWithError("FMA probe written for x86-64");
-#endif
+  for (auto _ : state) benchmark::DoNotOptimize(ignis::bench::fma_chains(kChainsPerIteration));
+  state.counters["FLOP"] = benchmark::Counter(static_cast<double>(state.iterations()) *
+                                                  kChainsPerIteration *
+                                                  ignis::bench::fma_flop_per_round(),
+                                              benchmark::Counter::kIsRate);
+  state.SetLabel(ignis::bench::fma_probe_isa());
 }
 BENCHMARK(BM_FmaPeak)->Threads(1)->Threads(2)->UseRealTime();
 

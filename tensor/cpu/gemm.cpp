@@ -20,14 +20,14 @@ using gemm_detail::Problem;
 // Register tiles and cache blocks per instruction set (KernelConfig<T, lanes, MR, NV, KC, MC,
 // NC>, NR = NV * lanes). AVX-512 keeps 28 of the 32 zmm registers as accumulators; AVX2 12
 // of 16 ymm; the portable kernel relies on the compiler's lowering of 16-byte vectors.
-// The float AVX-512 blocks were measured on Zen 5 (KC 128..1024, MC 28..336, NC 1024..4096:
-// KC = 512 with a small MC was best, within 2% of each other near the optimum); the others
-// are scaled from it, untuned.
+// The float AVX-512 blocks were measured on Zen 5 (KC 128..1024, MC 14..336, NC 1024..4096:
+// KC = 512 with a small MC was best; MC = 28 against 56: 2048^2 238 / 222 GFLOP/s, 1024^2
+// 235 / 230, 512^2 within noise, one thread); the others are scaled from it, untuned.
 template <typename T>
 struct Configs;
 template <>
 struct Configs<float> {
-  using Avx512 = KernelConfig<float, 16, 14, 2, 512, 56, 2048>;
+  using Avx512 = KernelConfig<float, 16, 14, 2, 512, 28, 2048>;
   using Avx2 = KernelConfig<float, 8, 6, 2, 256, 72, 2048>;
   using Portable = KernelConfig<float, 4, 4, 2, 256, 128, 1024>;
 };
@@ -42,14 +42,16 @@ struct Configs<double> {
 // target attribute, which is what makes GCC emit zmm / ymm code for the inlined body.
 #if defined(__x86_64__) || defined(__i386__)
 template <class K>
-__attribute__((target("avx512f,fma"))) void run_avx512(
-    const Problem<typename K::T>& pr, typename K::T* pack_a, typename K::T* pack_b) {
-  gemm_detail::gemm_blocked<K>(pr, pack_a, pack_b);
+__attribute__((target("avx512f,fma"))) void run_avx512(const Problem<typename K::T>& pr,
+                                                       bool direct_a, typename K::T* pack_a,
+                                                       typename K::T* pack_b) {
+  gemm_detail::gemm_blocked<K>(pr, direct_a, pack_a, pack_b);
 }
 template <class K>
-__attribute__((target("avx2,fma"))) void run_avx2(
-    const Problem<typename K::T>& pr, typename K::T* pack_a, typename K::T* pack_b) {
-  gemm_detail::gemm_blocked<K>(pr, pack_a, pack_b);
+__attribute__((target("avx2,fma"))) void run_avx2(const Problem<typename K::T>& pr,
+                                                  bool direct_a, typename K::T* pack_a,
+                                                  typename K::T* pack_b) {
+  gemm_detail::gemm_blocked<K>(pr, direct_a, pack_a, pack_b);
 }
 template <class K, int DM, int DN>
 __attribute__((target("avx512f,fma"))) void run_dot_avx512(const Problem<typename K::T>& pr) {
@@ -61,9 +63,9 @@ __attribute__((target("avx2,fma"))) void run_dot_avx2(const Problem<typename K::
 }
 #endif
 template <class K>
-void run_portable(const Problem<typename K::T>& pr, typename K::T* pack_a,
+void run_portable(const Problem<typename K::T>& pr, bool direct_a, typename K::T* pack_a,
                   typename K::T* pack_b) {
-  gemm_detail::gemm_blocked<K>(pr, pack_a, pack_b);
+  gemm_detail::gemm_blocked<K>(pr, direct_a, pack_a, pack_b);
 }
 template <class K, int DM, int DN>
 void run_dot_portable(const Problem<typename K::T>& pr) {
@@ -74,7 +76,7 @@ void run_dot_portable(const Problem<typename K::T>& pr) {
 // small-matrix dot kernel (gemm_dot, tiles of dot_mr x dot_nr).
 template <typename T>
 struct Backend {
-  void (*run)(const Problem<T>&, T*, T*);
+  void (*run)(const Problem<T>&, bool, T*, T*);
   int64_t mr, nr;
   int64_t pack_a_elems, pack_b_elems;
   void (*run_dot)(const Problem<T>&);
@@ -84,10 +86,11 @@ struct Backend {
 // gemm_dot's tile: 4 x 6 accumulators + 6 B vectors + 1 A vector fit AVX-512's 32 registers;
 // 2 x 4 (+ 4 + 1) fit the 16 of AVX2 and the portable kernel.
 template <class K, int DM, int DN>
-Backend<typename K::T> make_backend(void (*run)(const Problem<typename K::T>&,
+Backend<typename K::T> make_backend(void (*run)(const Problem<typename K::T>&, bool,
                                                 typename K::T*, typename K::T*),
                                     void (*run_dot)(const Problem<typename K::T>&)) {
-  return {run, K::MR, K::NR, K::MC * K::KC + K::L, K::KC * K::NC + K::L, run_dot, DM, DN};
+  return {run, K::MR, K::NR, gemm_detail::kDirectMcFactor * K::MC * K::KC + K::L,
+          K::KC * K::NC + K::L, run_dot, DM, DN};
 }
 
 template <typename T>
@@ -163,6 +166,14 @@ constexpr int64_t kParallelMinWork = int64_t{1} << 22;
 constexpr int64_t kDotMaxSide = 16;
 constexpr int64_t kDotMinK = 32;
 
+// The blocked kernel reads A in place, unpacked, when A's rows are contiguous along k and C
+// has at most this many NR-wide column panels (each reuses a packed copy of A once). Measured
+// on Zen 5 (AVX-512, one thread, GFLOP/s, in place against packed): 128 x 512 x 784 NT 209 /
+// 204, 128 x 256 x 512 NT 218 / 206, 128 x 256 x 10 NN 218 / 195; but 128 x 784 x 512 NN
+// (25 panels) 227 / 237. Transposed A (a_rs == 1) stays packed: 512 x 784 x 128 TN ran at
+// 219 in place against 243 packed.
+constexpr int64_t kDirectAMaxPanels = 16;
+
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // C[b] = beta * C[b] for every batch; beta == 0 writes zeros without reading C.
@@ -197,16 +208,25 @@ void gemm_typed(const GemmArgs& g) {
       a_ks == 1 && b_ks == 1 && std::min(g.m, g.n) <= kDotMaxSide && g.k >= kDotMinK;
   const int64_t mr = dot ? be.dot_mr : be.mr, nr = dot ? be.dot_nr : be.nr;
 
-  // Threads take whole batches, or disjoint slices of each C along its longer dimension in
-  // units of register tiles: each element of C is computed by one thread, in the same order
-  // for any thread count.
-  const bool split_n = ceil_div(g.n, nr) >= ceil_div(g.m, mr);
-  const int64_t panels = split_n ? ceil_div(g.n, nr) : ceil_div(g.m, mr);
+  // Threads take whole batches, or disjoint slices of each C along m or n in units of
+  // register tiles: each element of C is computed by one thread, in the same order for any
+  // thread count. The split is along whichever dimension gives the largest slice the fewest
+  // elements of C (256 x 256 in two: 128 columns each, rather than 140 and 116 rows); on a
+  // tie along m, where the threads share B read in place or pack only their own rows of A.
   const int64_t threads = get_num_threads();
   const bool parallel = threads > 1 && g.m * g.n * g.k * g.batch >= kParallelMinWork;
-  const int64_t parts =
-      parallel && g.batch < threads ? std::min(panels, ceil_div(threads, g.batch)) : 1;
+  const int64_t want = parallel && g.batch < threads ? ceil_div(threads, g.batch) : 1;
+  const int64_t m_panels = ceil_div(g.m, mr), n_panels = ceil_div(g.n, nr);
+  const int64_t m_parts = std::min(m_panels, want), n_parts = std::min(n_panels, want);
+  const int64_t m_largest = std::min(g.m, ceil_div(m_panels, m_parts) * mr) * g.n;
+  const int64_t n_largest = std::min(g.n, ceil_div(n_panels, n_parts) * nr) * g.m;
+  const bool split_n = n_largest < m_largest;
+  const int64_t panels = split_n ? n_panels : m_panels;
+  const int64_t parts = split_n ? n_parts : m_parts;
   const int64_t units = g.batch * parts;
+  // A read in place (a_ks == 1: rows contiguous along k) when few column panels would reuse
+  // its packed copy; see kDirectAMaxPanels.
+  const bool direct_a = !dot && a_ks == 1 && ceil_div(g.n, be.nr) <= kDirectAMaxPanels;
 
   auto run_units = [&](int64_t begin, int64_t end) {
     T* pack_a = dot ? nullptr : t_pack_a.get<T>(be.pack_a_elems);
@@ -232,7 +252,7 @@ void gemm_typed(const GemmArgs& g) {
       if (dot) {
         be.run_dot(pr);
       } else {
-        be.run(pr, pack_a, pack_b);
+        be.run(pr, direct_a, pack_a, pack_b);
       }
     }
   };

@@ -10,9 +10,11 @@
 // Loop order: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > jr (NR) > ir (MR) > micro-kernel.
 // Packed A: MR-row panels, each (KC, MR) with the MR values of one k adjacent.
 // Packed B: NR-column panels, each (KC, NR) with the NR values of one k adjacent.
-// Edge panels are zero-padded. An edge tile runs the smallest kernel that covers it (fewer
-// rows and/or one vector of columns) and, unless it fits exactly, goes through a temporary
-// tile of which only the valid part is written to C.
+// Edge panels are zero-padded. An edge tile runs the smallest kernel that covers it (an even
+// number of rows and/or one vector of columns) and, unless it fits exactly, goes through a
+// temporary tile of which only the valid part is written to C. Skinny problems skip packing:
+// B (row-major, m <= kDirectBMaxRows) and A (rows along k, few column panels) can be read in
+// place by the same micro-kernel.
 //
 // NOTE: every function here is always_inline and takes vectors only through pointers: they are
 // compiled inside the target("avx512f") / target("avx2") wrappers of gemm.cpp, never on their
@@ -55,6 +57,15 @@ struct KernelConfig {
 // against packed): 10 x 256 x 128 TN 225 / 143, 64 x 784 x 32 TN 241 / 222, 128^2 NN 214 /
 // 206, 256^2 NN 238 / 228; 512^2 and up stay packed.
 inline constexpr int64_t kDirectBMaxRows = 256;
+
+// Row blocks are this many times MC when A or B is read in place (see gemm_blocked); pack
+// buffers for A hold kDirectMcFactor * MC rows.
+inline constexpr int64_t kDirectMcFactor = 2;
+
+// C tiles are prefetched one tile ahead only when kc is at least this: with a short k the
+// prefetches cost more load slots than the misses they hide (128 x 256 x 10 NN: 225 GFLOP/s
+// without, 202 with; 2048^2: 234 with, 223 without; Zen 5, one thread).
+inline constexpr int64_t kPrefetchCMinK = 128;
 
 // One GEMM C = alpha * op(A) @ op(B) + beta * C on a single matrix, operands addressed by
 // strides: op(A)[i][p] = a[i * a_rs + p * a_ks], op(B)[p][j] = b[j * b_cs + p * b_ks].
@@ -145,26 +156,37 @@ template <typename T, int W, int L>
     for (int64_t p = p0; p < kc; ++p) dst[p * W + w] = T(0);
 }
 
-// C tile (RM, RV * L) at c (row stride ldc) = alpha * pa @ pb + beta * C tile; beta == 0
-// does not read C. pa: packed A panel (kc, MR); pb: B panel (kc, NR) with rows bs apart,
-// packed (bs = NR) or read in place from a row-major B (bs = its leading dim).
+// Where a micro-kernel reads A: op(A)[i][p] = a[p * ps + i * is] for the tile's rows i and
+// depths p. Packed, a (kc, MR) panel: ps = MR, is = 1. In place, rows contiguous along k
+// (a_ks == 1): ps = 1, is = the row stride. Only `is` varies at run time.
+template <typename T>
+struct ATile {
+  const T* a;
+  int64_t is;
+};
+
+// C tile (RM, RV * L) at c (row stride ldc) = alpha * A tile @ pb + beta * C tile; beta == 0
+// does not read C. A: the packed panel (DirectA false: at.is is ignored) or A read in place
+// (DirectA true). pb: B panel (kc, NR) with
+// rows bs apart, packed (bs = NR) or read in place from a row-major B (bs = its leading dim).
 // RM <= MR rows and RV <= NV vectors: a full tile, or the smaller tiles used at the edges.
-template <class K, int RM = K::MR, int RV = K::NV>
-[[gnu::always_inline]] inline void micro_kernel(int64_t kc, const typename K::T* __restrict pa,
+template <class K, int RM, int RV, bool DirectA>
+[[gnu::always_inline]] inline void micro_kernel(int64_t kc, ATile<typename K::T> at,
                                                 const typename K::T* __restrict pb, int64_t bs,
                                                 typename K::T* c, int64_t ldc,
                                                 typename K::T alpha, typename K::T beta) {
   using T = typename K::T;
   using V = Vec<T, K::L>;
   using VU = VecUnaligned<T, K::L>;
-  constexpr int MR = K::MR, L = K::L;
+  constexpr int L = K::L;
+  constexpr int64_t a_ps = DirectA ? 1 : K::MR;  // constant: one register less in the loop
+  const int64_t a_is = DirectA ? at.is : 1;
+  const T* __restrict pa = at.a;
 
   // NOTE: hides c's relation to the caller's loop counters; otherwise GCC keeps one
   // induction variable per row of every inlined tile, spilled to the stack, and a short k
   // loop pays more for updating them than for its multiply-adds.
   __asm__("" : "+r"(c));
-#pragma GCC unroll 16
-  for (int i = 0; i < RM; ++i) __builtin_prefetch(c + i * ldc, 1);
   V acc[RM][RV] = {};
   for (int64_t p = 0; p < kc; ++p) {
     V b[RV];
@@ -172,65 +194,99 @@ template <class K, int RM = K::MR, int RV = K::NV>
     for (int j = 0; j < RV; ++j) b[j] = *reinterpret_cast<const VU*>(pb + p * bs + j * L);
 #pragma GCC unroll 16
     for (int i = 0; i < RM; ++i) {
-      const T a = pa[p * MR + i];
+      const T a = pa[p * a_ps + i * a_is];
 #pragma GCC unroll 8
       for (int j = 0; j < RV; ++j) acc[i][j] += a * b[j];
     }
+  }
+  // alpha == 1 (every GEMM of a layer) skips a multiply per accumulator, and beta == 0 or 1
+  // (the first and later k blocks) the read or the multiply of C: with a short k these are
+  // a good part of the tile's work.
+  if (alpha != T(1)) {
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < RV; ++j) acc[i][j] *= alpha;
   }
 #pragma GCC unroll 16
   for (int i = 0; i < RM; ++i) {
 #pragma GCC unroll 8
     for (int j = 0; j < RV; ++j) {
       VU* cv = reinterpret_cast<VU*>(c + i * ldc + j * L);
-      *cv = beta == T(0) ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *cv;
+      if (beta == T(0)) {
+        *cv = acc[i][j];
+      } else if (beta == T(1)) {
+        *cv = acc[i][j] + *cv;
+      } else {
+        *cv = acc[i][j] + beta * *cv;
+      }
     }
   }
 }
 
 // An edge tile of rows <= RM, cols <= RV * L: straight into C when it fills the smaller
 // tile exactly, else through a temporary tile of which only the valid part reaches C.
-template <class K, int RM, int RV>
+template <class K, int RM, int RV, bool DirectA>
 [[gnu::always_inline]] inline void edge_tile(int rows, int cols, int64_t kc,
-                                             const typename K::T* pa, const typename K::T* pb,
+                                             ATile<typename K::T> at, const typename K::T* pb,
                                              int64_t bs, typename K::T* c, int64_t ldc,
                                              typename K::T alpha, typename K::T beta) {
   using T = typename K::T;
   constexpr int W = RV * K::L;
   if (rows == RM && cols == W) {
-    micro_kernel<K, RM, RV>(kc, pa, pb, bs, c, ldc, alpha, beta);
+    micro_kernel<K, RM, RV, DirectA>(kc, at, pb, bs, c, ldc, alpha, beta);
     return;
   }
   alignas(64) T tile[RM * W];
-  micro_kernel<K, RM, RV>(kc, pa, pb, bs, tile, W, alpha, T(0));
-  for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) {
-      T& out = c[i * ldc + j];
-      out = beta == T(0) ? tile[i * W + j] : tile[i * W + j] + beta * out;
+  micro_kernel<K, RM, RV, DirectA>(kc, at, pb, bs, tile, W, alpha, T(0));
+  for (int i = 0; i < rows; ++i) {
+    T* out = c + i * ldc;
+    const T* in = tile + i * W;
+    if (beta == T(0)) {
+      std::copy(in, in + cols, out);
+    } else {
+      for (int j = 0; j < cols; ++j) out[j] = in[j] + beta * out[j];
     }
+  }
+}
+// Prefetches for writing every cache line of the full MR x NR tile of C at c (lines past
+// C's edge included: a prefetch never faults). Issued one tile ahead, so that the tile's write
+// misses overlap the previous tile's multiply-adds.
+template <class K>
+[[gnu::always_inline]] inline void prefetch_tile(const typename K::T* c, int64_t ldc) {
+  constexpr int kLineElems = 64 / static_cast<int>(sizeof(typename K::T));
+#pragma GCC unroll 16
+  for (int i = 0; i < K::MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < K::NR; j += kLineElems) __builtin_prefetch(c + i * ldc + j, 1);
 }
 
-// Runs the smallest edge tile, RM = 4, 6, ..., MR rows, that covers `rows`, so that a thin
-// edge does not cost a full tile of multiply-adds.
-template <class K, int RV, int RM = 4>
+// Runs the smallest packed edge tile, RM = 2, 4, ..., MR rows, that covers `rows`, so that a
+// thin edge does not cost a full tile of multiply-adds (and an even one needs no temporary).
+template <class K, int RV, int RM = 2>
 [[gnu::always_inline]] inline void edge_tile_rows(int rows, int cols, int64_t kc,
                                                   const typename K::T* pa,
                                                   const typename K::T* pb, int64_t bs,
                                                   typename K::T* c, int64_t ldc,
                                                   typename K::T alpha, typename K::T beta) {
+  const ATile<typename K::T> at{pa, 1};
   if constexpr (RM >= K::MR) {
-    edge_tile<K, K::MR, RV>(rows, cols, kc, pa, pb, bs, c, ldc, alpha, beta);
+    edge_tile<K, K::MR, RV, false>(rows, cols, kc, at, pb, bs, c, ldc, alpha, beta);
   } else if (rows <= RM) {
-    edge_tile<K, RM, RV>(rows, cols, kc, pa, pb, bs, c, ldc, alpha, beta);
+    edge_tile<K, RM, RV, false>(rows, cols, kc, at, pb, bs, c, ldc, alpha, beta);
   } else {
     edge_tile_rows<K, RV, RM + 2>(rows, cols, kc, pa, pb, bs, c, ldc, alpha, beta);
   }
 }
 
-// One block: C (mc, nc) = alpha * packed A (mc, kc) @ B (kc, nc) + beta * C. B's full
-// panels are read in place from b_direct (rows b_ks apart) when it is not null, else from
-// the packed pb, which always holds the last panel when it is narrower than NR.
+// One block: C (mc, nc) = alpha * A (mc, kc) @ B (kc, nc) + beta * C. A's full MR-row
+// panels are read in place from a_direct when its pointer is not null, else from the packed
+// pa, which always holds the last panel when it has fewer than MR rows. B's full panels are
+// read in place from b_direct (rows b_ks apart) when it is not null, else from the packed
+// pb, which always holds the last panel when it is narrower than NR.
 template <class K>
 [[gnu::always_inline]] inline void macro_kernel(int64_t mc, int64_t nc, int64_t kc,
+                                                ATile<typename K::T> a_direct,
                                                 const typename K::T* pa,
                                                 const typename K::T* pb,
                                                 const typename K::T* b_direct, int64_t b_ks,
@@ -238,40 +294,68 @@ template <class K>
                                                 typename K::T alpha, typename K::T beta) {
   using T = typename K::T;
   constexpr int MR = K::MR, NR = K::NR;
+  // Tiles go down each NR-column panel: its (kc, NR) slice of B stays in L1 while A's
+  // panels stream from L2.
+  const bool prefetch = kc >= kPrefetchCMinK;
+  if (prefetch) prefetch_tile<K>(c, ldc);
   for (int64_t jr = 0; jr < nc; jr += NR) {
-    const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-    const bool direct = b_direct != nullptr && cols == NR;
-    const T* pb_panel = direct ? b_direct + jr : pb + jr * kc;
-    const int64_t bs = direct ? b_ks : NR;
     for (int64_t ir = 0; ir < mc; ir += MR) {
+      if (prefetch) {
+        const bool last = ir + MR >= mc;
+        prefetch_tile<K>(c + (last ? 0 : ir + MR) * ldc + (last ? jr + NR : jr), ldc);
+      }
+      const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+      const bool direct = b_direct != nullptr && cols == NR;
+      const T* pb_panel = direct ? b_direct + jr : pb + jr * kc;
+      const int64_t bs = direct ? b_ks : NR;
       const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-      const T* pa_panel = pa + ir * kc;
+      const bool a_in_place = a_direct.a != nullptr && rows == MR;
+      const ATile<T> packed{pa + ir * kc, 1};
+      const ATile<T> in_place{a_in_place ? a_direct.a + ir * a_direct.is : nullptr, a_direct.is};
       T* c_tile = c + ir * ldc + jr;
       if (rows == MR && cols == NR) {
-        micro_kernel<K>(kc, pa_panel, pb_panel, bs, c_tile, ldc, alpha, beta);
+        if (a_in_place) {
+          micro_kernel<K, MR, K::NV, true>(kc, in_place, pb_panel, bs, c_tile, ldc, alpha,
+                                           beta);
+        } else {
+          micro_kernel<K, MR, K::NV, false>(kc, packed, pb_panel, bs, c_tile, ldc, alpha,
+                                            beta);
+        }
+      } else if (a_in_place && cols <= K::L) {
+        edge_tile<K, MR, 1, true>(rows, cols, kc, in_place, pb_panel, bs, c_tile, ldc, alpha,
+                                  beta);
+      } else if (a_in_place) {
+        edge_tile<K, MR, K::NV, true>(rows, cols, kc, in_place, pb_panel, bs, c_tile, ldc,
+                                      alpha, beta);
       } else if (cols <= K::L) {
-        edge_tile_rows<K, 1>(rows, cols, kc, pa_panel, pb_panel, bs, c_tile, ldc, alpha,
-                             beta);
+        edge_tile_rows<K, 1>(rows, cols, kc, packed.a, pb_panel, bs, c_tile, ldc, alpha, beta);
       } else {
-        edge_tile_rows<K, K::NV>(rows, cols, kc, pa_panel, pb_panel, bs, c_tile, ldc, alpha,
+        edge_tile_rows<K, K::NV>(rows, cols, kc, packed.a, pb_panel, bs, c_tile, ldc, alpha,
                                  beta);
       }
     }
   }
 }
 
-// The whole blocked GEMM of one problem with k > 0, serially. pack_a holds MC * KC and
-// pack_b KC * NC elements, each plus L of slack (see pack_panel), both 64-byte aligned.
+// The whole blocked GEMM of one problem with k > 0, serially. pack_a holds kDirectMcFactor *
+// MC * KC and pack_b KC * NC elements, each plus L of slack (see pack_panel), both 64-byte
+// aligned.
 // Every C element accumulates its k terms in the same order whatever the blocking of m and
 // n, and tiles start at multiples of MR and NR, so splitting a problem along m at multiples
-// of MR (or along n at multiples of NR) gives bit-identical results. Reading B in place
-// instead of packed changes no value either (see kDirectBMaxRows).
+// of MR (or along n at multiples of NR) gives bit-identical results. Reading A or B in place
+// instead of packed changes no value either (see kDirectBMaxRows; direct_a: A's full MR-row
+// panels are read in place, only a last, partial one is packed).
 template <class K>
-[[gnu::always_inline]] inline void gemm_blocked(const Problem<typename K::T>& pr,
+[[gnu::always_inline]] inline void gemm_blocked(const Problem<typename K::T>& pr, bool direct_a,
                                                 typename K::T* pack_a, typename K::T* pack_b) {
   using T = typename K::T;
   constexpr int MR = K::MR, NR = K::NR;
   const bool direct_b = pr.b_cs == 1 && pr.m <= kDirectBMaxRows;
+  direct_a = direct_a && pr.a_ks == 1;  // the in-place micro-kernel steps k by 1
+  // An operand read in place has no packed copy that stays in cache between row blocks: each
+  // block reads it again, so taller blocks pay (128 x 784 x 512 NN, B in place: 235 GFLOP/s
+  // with blocks of 56 rows, 219 with 28; Zen 5, one thread).
+  const int64_t mc_block = direct_a || direct_b ? kDirectMcFactor * K::MC : K::MC;
   for (int64_t jc = 0; jc < pr.n; jc += K::NC) {
     const int64_t nc = std::min(K::NC, pr.n - jc);
     for (int64_t pc = 0; pc < pr.k; pc += K::KC) {
@@ -284,15 +368,18 @@ template <class K>
         pack_panel<T, NR, K::L>(b_block + jr * pr.b_cs, pr.b_cs, pr.b_ks, cols, kc,
                                 pack_b + jr * kc);
       }
-      for (int64_t ic = 0; ic < pr.m; ic += K::MC) {
-        const int64_t mc = std::min(K::MC, pr.m - ic);
+      for (int64_t ic = 0; ic < pr.m; ic += mc_block) {
+        const int64_t mc = std::min(mc_block, pr.m - ic);
+        const T* a_block = pr.a + ic * pr.a_rs + pc * pr.a_ks;
         for (int64_t ir = 0; ir < mc; ir += MR) {
-          const T* src = pr.a + (ic + ir) * pr.a_rs + pc * pr.a_ks;
           const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-          pack_panel<T, MR, K::L>(src, pr.a_rs, pr.a_ks, rows, kc, pack_a + ir * kc);
+          if (direct_a && rows == MR) continue;
+          pack_panel<T, MR, K::L>(a_block + ir * pr.a_rs, pr.a_rs, pr.a_ks, rows, kc,
+                                  pack_a + ir * kc);
         }
-        macro_kernel<K>(mc, nc, kc, pack_a, pack_b, direct_b ? b_block : nullptr, pr.b_ks,
-                        pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta);
+        const ATile<T> a_direct{direct_a ? a_block : nullptr, pr.a_rs};
+        macro_kernel<K>(mc, nc, kc, a_direct, pack_a, pack_b, direct_b ? b_block : nullptr,
+                        pr.b_ks, pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta);
       }
     }
   }

@@ -1,7 +1,8 @@
 // Tests of the CPU GEMM's small-matrix paths on every instruction set the CPU runs, against a
 // double-precision reference: the dot kernel (A and B contiguous along k, one side of C at
-// most 16: the x @ weight^T of a thin linear layer) and the blocked kernel reading B in place
-// (B row-major, m <= 256). The general blocked path is tested in linalg_test.cpp.
+// most 16: the x @ weight^T of a thin linear layer), the blocked kernel reading B in place
+// (B row-major, m <= 256) and reading A in place (A's rows along k, few column panels), and
+// the split over threads. The general blocked path is tested in linalg_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -129,6 +130,21 @@ TEST_P(GemmSmallTest, BlockedReadingBInPlaceMatchesReference) {
   }
 }
 
+// A read in place: n within the limit of 16 column panels (NR = 32, 16 or 8 by kernel), m
+// with and without a partial last row panel (packed, of every edge height), k short (no C
+// prefetch), long and over one cache block, through NN and NT.
+TEST_P(GemmSmallTest, BlockedReadingAInPlaceMatchesReference) {
+  uint32_t seed = 70;
+  const int64_t shapes[][3] = {{128, 256, 10}, {127, 100, 10}, {29, 64, 300},
+                               {43, 48, 600},  {15, 33, 129},  {128, 40, 784}};
+  for (const auto& [m, n, k] : shapes) {
+    expect_matches_reference(NtCase<float>{m, n, k}.nn(), ++seed);
+    expect_matches_reference(NtCase<float>{m, n, k, 0}, ++seed);
+    expect_matches_reference(NtCase<double>{m, n, k, 3, 0.5, 1.0}.nn(), ++seed);
+    expect_matches_reference(NtCase<double>{m, n, k, 2, -1.5, 0.25}, ++seed);
+  }
+}
+
 TEST_P(GemmSmallTest, AlphaBetaAndLeadingDims) {
   uint32_t seed = 100;
   const double alpha_beta[][2] = {{1.0, 0.0}, {0.5, 1.0}, {-2.0, 0.25}};
@@ -157,10 +173,12 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest,
 // The split of m or n over threads never changes an element's arithmetic: 1 and 2 threads
 // agree bit for bit (the sizes are over the 2^22 multiply-adds below which a GEMM is not
 // split), for the dot kernel (NT) and the blocked one (NN; 12 x 50000 reads B in place, each
-// thread a slice of n; 40000 x 10 packs B, each thread a slice of m).
+// thread a slice of n; 40000 x 10 packs B and reads A in place, each thread a slice of m;
+// 256 x 256 x 256 splits n, 128 columns each rather than 140 and 116 rows; 300 x 96 x 700
+// splits m and reads A in place, NN and NT).
 TEST(GemmSmall, ThreadCountInvariant) {
   const int saved = get_num_threads();
-  const int64_t shapes[][3] = {{40000, 10, 64}, {12, 50000, 50}};
+  const int64_t shapes[][3] = {{40000, 10, 64}, {12, 50000, 50}, {256, 256, 256}, {300, 96, 700}};
   for (const auto& [m, n, k] : shapes) {
     for (bool trans_b : {true, false}) {
       NtCase<float> one{m, n, k, 3, 1.0, 0.5};
