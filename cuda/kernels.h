@@ -46,6 +46,13 @@ void avg_pool2d_cuda(const Tensor& in, const Tensor& out, const Window2d& window
                      bool count_include_pad);
 void avg_pool2d_backward_cuda(const Tensor& grad_out, const Tensor& grad_in,
                               const Window2d& window, bool count_include_pad);
+// cudnn_conv.cpp (compiled, and registered, only when CMake finds cuDNN)
+void conv2d_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& out, const Window2d& window, int64_t groups);
+void conv2d_backward_data_cuda(const Tensor& dout, const Tensor& weight, const Tensor& dinput,
+                               const Window2d& window, int64_t groups);
+void conv2d_backward_filter_cuda(const Tensor& dout, const Tensor& x, const Tensor& dweight,
+                                 const Window2d& window, int64_t groups);
 
 // The table of all of the above (table.cpp registers it for DeviceType::CUDA).
 KernelTable make_cuda_kernel_table();

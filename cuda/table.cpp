@@ -1,5 +1,7 @@
 // Assembles the CUDA KernelTable from the kernels of cuda/ and registers it for
 // DeviceType::CUDA at load time (ignis_cuda is linked whole, so this initialiser runs).
+// The conv2d slots are filled only in a build with cuDNN; otherwise conv2d runs on the
+// unfold, fold and gemm slots.
 #include "cuda/kernels.h"
 
 namespace ignis::cuda {
@@ -36,6 +38,11 @@ KernelTable make_cuda_kernel_table() {
   t.max_pool2d_backward = max_pool2d_backward_cuda;
   t.avg_pool2d = avg_pool2d_cuda;
   t.avg_pool2d_backward = avg_pool2d_backward_cuda;
+#ifdef IGNIS_HAVE_CUDNN
+  t.conv2d_forward = conv2d_forward_cuda;
+  t.conv2d_backward_data = conv2d_backward_data_cuda;
+  t.conv2d_backward_filter = conv2d_backward_filter_cuda;
+#endif
   return t;
 }
 

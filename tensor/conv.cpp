@@ -1,6 +1,7 @@
 // Raw unfold / fold and conv2d's forward and backward (tensor/conv.h): argument checks,
 // output shapes, the chunking of the batch, and the calls into the device kernels (unfold,
-// fold, gemm). Not the kernels: tensor/cpu/conv_kernels.cpp and the gemm.
+// fold, gemm; or a device's whole-convolution slots, e.g. cuDNN). Not the kernels:
+// tensor/cpu/conv_kernels.cpp, the gemm, cuda/cudnn_conv.cpp.
 #include "tensor/conv.h"
 
 #include <algorithm>
@@ -164,6 +165,14 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight, const Tensor& bias,
     }
     return out;
   }
+  // A device with a whole-convolution kernel (cuDNN) runs it; an input with an empty
+  // spatial dim (only padding to read) stays on the generic path.
+  const auto forward_kernel = kernel_table(x_in.device().type).conv2d_forward;
+  if (forward_kernel != nullptr && x_in.numel() > 0) {
+    forward_kernel(contiguous(x_in), contiguous(weight),
+                   bias.defined() ? contiguous(bias) : Tensor(), out, g.window, g.g);
+    return out;
+  }
   const Tensor x = contiguous(x_in);
   const Tensor w = reshape(weight, {g.g, g.Og, g.K});  // (g, O/g, K)
   // The bias broadcast along L once, so that each chunk's copy reads rows in order.
@@ -216,6 +225,18 @@ Conv2dGrads conv2d_backward(const Tensor& dout_in, const Tensor& x_in, const Ten
     if (need_weight) {
       grads.dweight = make_tensor(weight.sizes(), dtype, device);
       fill_(grads.dweight, 0);
+    }
+    return grads;
+  }
+  const KernelTable& table = kernel_table(device.type);
+  if (table.conv2d_backward_data != nullptr && table.conv2d_backward_filter != nullptr &&
+      x_in.numel() > 0) {
+    if (need_input) {
+      table.conv2d_backward_data(dout, contiguous(weight), grads.dinput, g.window, g.g);
+    }
+    if (need_weight) {
+      grads.dweight = make_tensor(weight.sizes(), dtype, device);
+      table.conv2d_backward_filter(dout, contiguous(x_in), grads.dweight, g.window, g.g);
     }
     return grads;
   }

@@ -48,7 +48,8 @@ Tensor fold(const Tensor& cols, std::array<int64_t, 2> output_size, const Window
 //                                              x sw - pw + j dw]
 // x (N, C, H, W), weight (O, C / g, kh, kw), bias (O) or undefined -> (N, O, oh, ow).
 // Per chunk of samples: columns (n, g, K, L) by the unfold slot, out initialised with the
-// broadcast bias, then one batched GEMM weight (g, O/g, K) @ columns accumulating into it.
+// broadcast bias, then one batched GEMM weight (g, O/g, K) @ columns accumulating into it;
+// on a device whose table has a conv2d_forward slot (CUDA with cuDNN), that slot instead.
 // Throws ShapeError naming the shapes when x or weight is not 4-d, C != weight's dim 1 * g,
 // O is not a multiple of g, bias is not (O) or the window does not fit; ValueError for
 // g < 1 or a bad stride/padding/dilation; DTypeError / DeviceError unless all are float32
@@ -63,9 +64,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
 //   dbias   = sum over n, y, x of dout                    (O)
 // dweight accumulates by GEMMs with beta = 1 into one partial per shard of samples (the
 // shards are fixed by N alone), then sums the partials in order: bit-identical for any
-// thread count. x's values are read only for dweight and the weight's only for dinput (the
-// other may be a broadcast stand-in of its shape). Throws as conv2d, ShapeError when dout is
-// not conv2d's output shape, DTypeError when it is not of x's dtype and device.
+// thread count. A device with the conv2d_backward_data / _filter slots (CUDA with cuDNN) runs
+// those instead, and dbias as above. x's values are read only for dweight and the weight's
+// only for dinput (the other may be a broadcast stand-in of its shape). Throws as conv2d,
+// ShapeError when dout is not conv2d's output shape, DTypeError when it is not of x's dtype
+// and device.
 struct Conv2dGrads {
   Tensor dinput, dweight, dbias;
 };

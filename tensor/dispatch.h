@@ -94,6 +94,22 @@ struct KernelTable {
   // window q that covers it, added in increasing q (deterministic).
   void (*avg_pool2d_backward)(const Tensor& grad_out, const Tensor& grad_in,
                               const Window2d& window, bool count_include_pad) = nullptr;
+  // Whole convolutions (tensor/conv.h states the arithmetic and checks the shapes). Optional:
+  // when empty (the CPU), raw::conv2d and raw::conv2d_backward build the convolution from the
+  // unfold, fold, gemm and reduce slots; the two backward slots are used only as a pair.
+  // x / dinput (N, C, H, W), weight / dweight (O, C / groups, kh, kw), bias (O) or undefined,
+  // out / dout (N, O, oh, ow) for `window` (kernel_size = the weight's (kh, kw)) and `groups`:
+  // all contiguous, float32 or float64 of one dtype, none empty. Each result is overwritten
+  // and must not depend on the thread count nor change from run to run (fixed algorithms).
+  // out = conv2d(x, weight) + bias
+  void (*conv2d_forward)(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         const Tensor& out, const Window2d& window, int64_t groups) = nullptr;
+  // dinput = d sum(out * dout) / dx, which reads only the weight
+  void (*conv2d_backward_data)(const Tensor& dout, const Tensor& weight, const Tensor& dinput,
+                               const Window2d& window, int64_t groups) = nullptr;
+  // dweight = d sum(out * dout) / dweight, which reads only x
+  void (*conv2d_backward_filter)(const Tensor& dout, const Tensor& x, const Tensor& dweight,
+                                 const Window2d& window, int64_t groups) = nullptr;
 };
 
 // The table of a device type; registering replaces the whole table.
