@@ -9,6 +9,7 @@
 #
 #   bench/image_job_side_by_side.sh [--ignis build/apps/ignis] [--model mlp|cnn] [--epochs 5]
 #       [--threads "1 2"] [--data /usr/share/datasets/fashion-mnist] [--limit N] [--workdir DIR]
+#       [--init pytorch|he]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +21,7 @@ epochs=5
 threads="1 2"
 limit=
 workdir=
+init=pytorch
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -30,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --threads) threads=$2; shift 2 ;;
     --limit) limit=$2; shift 2 ;;
     --workdir) workdir=$2; shift 2 ;;
+    --init) init=$2; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "image_job_side_by_side.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -39,7 +42,7 @@ workdir=${workdir:-$(mktemp -d -t image_job.XXXXXX)}
 mkdir -p "$workdir"
 
 flags=(--data "$data" --model "$model" --epochs "$epochs" --batch-size 128 --lr 0.001
-       --weight-decay 1e-05 --seed 0)
+       --weight-decay 1e-05 --seed 0 --init "$init")
 [[ -n "$limit" ]] && flags+=(--limit "$limit")
 
 # The value of column $2 of CSV file $1: the median over the rows, or the last row's with $3=last.

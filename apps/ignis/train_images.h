@@ -19,9 +19,12 @@ int run_train_images(const std::vector<std::string>& args);
 //   mlp: flatten, Linear(h*w, 512), ReLU, Linear(512, 256), ReLU, Linear(256, classes)
 //   cnn: Conv2d(1, 32, 3, pad 1), ReLU, MaxPool2d(2), Conv2d(32, 64, 3, pad 1), ReLU,
 //        MaxPool2d(2), flatten, Linear(64*(h/4)*(w/4), 128), ReLU, Linear(128, classes)
-// Initialised from default_generator(). Throws UsageError for another kind, and ShapeError
-// naming the size for a cnn on images smaller than 4x4.
+// Initialised from default_generator() by `init`:
+//   pytorch: each layer's default, as PyTorch's: weight and bias ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in))
+//   he:      every weight ~ N(0, 2 / fan_in) (kaiming_normal, ReLU gain), every bias 0
+// Throws UsageError for another kind or init, and ShapeError naming the size for a cnn on
+// images smaller than 4x4.
 nn::Sequential make_image_model(const std::string& kind, int64_t height, int64_t width,
-                                int64_t classes);
+                                int64_t classes, const std::string& init);
 
 }  // namespace ignis::cli

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "tensor/factory.h"
+#include "tensor/io/safetensors.h"
+
 #ifndef IGNIS_CLI_PATH
 #error "IGNIS_CLI_PATH must name the built ignis program (set by tests/CMakeLists.txt)"
 #endif
@@ -205,6 +208,62 @@ TEST_F(TrainImagesTest, SameSeedSamePredictions) {
   const std::string first = read_text(path("predictions.csv"));
   ASSERT_EQ(run(job({"--epochs", "1", "--seed", "3"})).status, 0);
   EXPECT_EQ(read_text(path("predictions.csv")), first);
+}
+
+// The mlp's state_dict for kSide x kSide images, every tensor zero except the last bias, which
+// is 1 for class `favoured`: this model predicts `favoured` for every image.
+ignis::NamedTensors constant_mlp(int64_t favoured, int64_t first_in = kSide * kSide) {
+  ignis::Tensor last_bias = ignis::zeros({kClasses});
+  last_bias.data_ptr<float>()[favoured] = 1.0f;
+  return {{"1.weight", ignis::zeros({512, first_in})}, {"1.bias", ignis::zeros({512})},
+          {"3.weight", ignis::zeros({256, 512})},      {"3.bias", ignis::zeros({256})},
+          {"5.weight", ignis::zeros({kClasses, 256})}, {"5.bias", last_bias}};
+}
+
+TEST_F(TrainImagesTest, InitFromStartsFromTheFilesWeights) {
+  ignis::save_safetensors(path("init.safetensors"), constant_mlp(3));
+  const RunResult r = run(job({"--epochs", "1", "--lr", "0", "--init-from", path("init.safetensors")}));
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const std::vector<std::string> rows = split_lines(read_text(path("predictions.csv")));
+  ASSERT_EQ(rows.size(), 51u);
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i], std::to_string(i - 1) + ",Dress");
+}
+
+TEST_F(TrainImagesTest, InitFromAnotherShapeExitsTwo) {
+  ignis::save_safetensors(path("init.safetensors"), constant_mlp(3, 100));
+  expect_failure(job({"--epochs", "1", "--init-from", path("init.safetensors")}),
+                 {"init.safetensors", "1.weight", "(512, 100)", "(512, 144)"});
+}
+
+TEST_F(TrainImagesTest, InitChoosesTheInitialWeights) {
+  ASSERT_EQ(run(job({"--epochs", "1", "--lr", "0", "--init", "pytorch"})).status, 0);
+  const std::string pytorch = read_text(path("predictions.csv"));
+  ASSERT_EQ(run(job({"--epochs", "1", "--lr", "0", "--init", "he"})).status, 0);
+  EXPECT_NE(read_text(path("predictions.csv")), pytorch);
+  fs::remove(path("predictions.csv"));
+  expect_failure(job({"--init", "xavier"}), {"--init", "'xavier'"});
+}
+
+// The train_loss column (the third) of the metrics log's last row after 2 epochs.
+TEST_F(TrainImagesTest, LrScheduleChangesTheTraining) {
+  const auto final_train_loss = [&](const std::string& schedule) {
+    const RunResult r =
+        run(job({"--epochs", "2", "--lr-schedule", schedule, "--log-csv", path("log.csv")}));
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    const std::vector<std::string> log = split_lines(read_text(path("log.csv")));
+    std::vector<std::string> fields;
+    std::istringstream row(log.empty() ? std::string() : log.back());
+    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+    EXPECT_GE(fields.size(), 3u) << read_text(path("log.csv"));
+    return fields.size() >= 3 ? std::stod(fields[2]) : -1.0;
+  };
+  const double cosine = final_train_loss("cosine");
+  const double constant = final_train_loss("constant");
+  EXPECT_GT(cosine, 0.0);
+  EXPECT_GT(constant, 0.0);
+  EXPECT_NE(cosine, constant);
+  fs::remove(path("predictions.csv"));
+  expect_failure(job({"--lr-schedule", "step"}), {"--lr-schedule", "'step'"});
 }
 
 TEST_F(TrainImagesTest, BadDataDirExitsTwoWithOneLine) {
