@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The prepared GPU check: on a machine with an NVIDIA GPU, runs every CUDA test, the other
-# test suites, the GPU benchmarks, `ignis train --device cuda` beside the same job on the CPU,
-# and a PyTorch CUDA baseline, and writes a short report to $OUT/gpu-report.md.
+# The prepared GPU check: on a machine with an NVIDIA GPU, runs every CUDA test (the parity
+# tests and the end-to-end training runs), the other test suites, the GPU benchmarks,
+# `ignis train --device cuda` beside the same job on the CPU, and a PyTorch CUDA baseline of
+# the benchmarks' work, and writes a short report to $OUT/gpu-report.md, with ignis beside
+# PyTorch line by line.
 # Not part of CI (CI has no GPU) and not an installer. Finishes in under 6 minutes: every
 # step has its own time limit and is skipped when too little of the budget is left.
 #
@@ -77,6 +79,8 @@ mkdir -p "$OUT"
 REPORT=$OUT/gpu-report.md
 BUDGET=330        # seconds for every step together, under the 6 minutes
 STARTED=$SECONDS
+SCRATCH=$(mktemp -d)   # the predictions files, which nobody reads
+trap 'rm -rf "$SCRATCH"' EXIT
 FAILED=0
 RESULTS=()        # one markdown table row per step
 NOTES=()
@@ -184,7 +188,7 @@ cpu_pid=""
 if [[ -x "$CLI" ]]; then
   cpu_t0=$SECONDS
   ( timeout 240 "$CLI" train "${DATA[@]}" --epochs "$EPOCHS" --device cpu --threads 8 \
-      --out /tmp/gpu_check_submit_cpu.csv > "$OUT/train_cpu.raw" 2>&1; echo $? > "$OUT/train_cpu.rc" ) &
+      --out "$SCRATCH/submit_cpu.csv" > "$OUT/train_cpu.raw" 2>&1; echo $? > "$OUT/train_cpu.rc" ) &
   cpu_pid=$!
 fi
 
@@ -193,6 +197,11 @@ if [[ -x "$CUDA_TESTS" ]]; then
   step "cuda_tests (CPU-vs-CUDA parity)" 120 cuda_tests.log "$CUDA_TESTS" --gtest_color=no
   device_line=$(grep -h '^\[ device' "$OUT/cuda_tests.log" | head -1)
   [[ -n "$device_line" ]] && note "$device_line"
+  # The end-to-end runs (tests/cuda/end_to_end_test.cpp): 20 training steps, CPU vs CUDA.
+  e2e=$(grep -hE '^\[ +(OK|FAILED|SKIPPED) +\] CudaEndToEnd\.' "$OUT/cuda_tests.log" |
+        sed -E 's/^\[ +([A-Z]+) +\] CudaEndToEnd\.([A-Za-z]+).*/\2 \1/' | sort -u |
+        paste -sd ',' -)
+  note "end to end, 20 training steps on CUDA vs the CPU: ${e2e:-not run}"
   skipped=$(grep -hE '^\[  SKIPPED \] [0-9]+ test' "$OUT/cuda_tests.log" | grep -oE '[0-9]+' | head -1)
   if [[ -n "$skipped" ]]; then
     note "$skipped CUDA tests SKIPPED: ignis saw no GPU ($(grep -h -A1 'Skipped$' "$OUT/cuda_tests.log" | sed -n 2p))"
@@ -205,7 +214,7 @@ fi
 # ---- 3. ignis train --device cuda on the default data ----
 if [[ -x "$CLI" ]]; then
   step "ignis train --device cuda ($EPOCHS epochs)" 150 train_cuda.raw \
-    "$CLI" train "${DATA[@]}" --epochs "$EPOCHS" --device cuda --out /tmp/gpu_check_submit_cuda.csv
+    "$CLI" train "${DATA[@]}" --epochs "$EPOCHS" --device cuda --out "$SCRATCH/submit_cuda.csv"
   # Progress bars make the raw log large: keep the per-epoch lines.
   grep -aE '^\[[0-9]+\]|rror' "$OUT/train_cuda.raw" > "$OUT/train_cuda.log"
   rm -f "$OUT/train_cuda.raw"
@@ -219,26 +228,86 @@ while IFS= read -r bench; do
 done < <(find "$BUILD/bench" -maxdepth 2 -type f -perm -u+x \( -name '*cuda*bench*' -o -name '*gpu*bench*' \) 2>/dev/null)
 
 # ---- 5. PyTorch CUDA on the same kernels' work, for the ratios ----
+# Each line has cuda_bench's label and format, timed the same way (CUDA events over 50 calls
+# after 3 warm-up calls), so that step 5b can pair them.
 step "PyTorch CUDA baseline" 60 torch_baseline.log python3 - << 'PY'
-import time, torch
+import torch
 assert torch.cuda.is_available(), "PyTorch sees no GPU"
 torch.backends.cuda.matmul.allow_tf32 = False
 dev = torch.device("cuda")
-def ms(fn, iters=20):
+def ms(fn, iters=50):
     for _ in range(3): fn()
-    torch.cuda.synchronize(); t = time.perf_counter()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
     for _ in range(iters): fn()
-    torch.cuda.synchronize(); return (time.perf_counter() - t) * 1e3 / iters
-n = 1 << 26
-x, y = torch.rand(n, device=dev), torch.rand(n, device=dev)
-t = ms(lambda: x + y); print(f"torch add float32 {n}: {t:.3f} ms, {3 * 4 * n / t / 1e6:.0f} GB/s")
-t = ms(lambda: x.sum()); print(f"torch sum float32 {n}: {t:.3f} ms, {4 * n / t / 1e6:.0f} GB/s")
-l = torch.rand(8192, 8192, device=dev)
-t = ms(lambda: torch.softmax(l, 1)); print(f"torch softmax (8192, 8192): {t:.3f} ms, {2 * 4 * l.numel() / t / 1e6:.0f} GB/s")
-for s in (1024, 4096):
-    a, b = torch.rand(s, s, device=dev), torch.rand(s, s, device=dev)
-    t = ms(lambda: a @ b); print(f"torch matmul float32 {s}^3 (TF32 off): {t:.3f} ms, {2 * s**3 / t / 1e9:.1f} TFLOP/s")
+    stop.record(); stop.synchronize()
+    return start.elapsed_time(stop) / iters
+def gbps(label, nbytes, fn):
+    t = ms(fn); print(f"{label:<40} {t * 1e3:9.1f} us  {nbytes / t * 1e-6:8.1f} GB/s")
+print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))
+for m, n, k in ((256,) * 3, (1024,) * 3, (2048,) * 3, (4096,) * 3, (64, 3072, 768), (64, 4, 64)):
+    a, b = torch.randn(m, k, device=dev), torch.randn(k, n, device=dev)
+    t = ms(lambda: a @ b, 20 if m * n * k > 2**30 else 100)
+    print(f"sgemm {m:5d} x {n:5d} x {k:5d}  torch {2 * m * n * k / t * 1e-6:8.1f} GFLOP/s")
+n, side = 1 << 26, 1 << 13
+f32 = 4.0 * n
+x, y, out = (torch.randn(n, device=dev) for _ in range(3))
+out64 = torch.empty(n, device=dev, dtype=torch.float64)
+out_bool = torch.empty(n, device=dev, dtype=torch.bool)
+gbps("fill float32 (write only)", f32, lambda: out.fill_(1.0))
+gbps("copy float32", 2 * f32, lambda: out.copy_(x))
+gbps("copy float32 -> float64", 3 * f32, lambda: out64.copy_(x))
+square, out_square = x.view(side, side), out.view(side, side)
+gbps("copy of a transposed (8192, 8192)", 2 * f32, lambda: out_square.copy_(square.t()))
+gbps("add float32 (16-byte vector path)", 3 * f32, lambda: torch.add(x, y, out=out))
+gbps("add float32, unaligned (scalar path)", 3 * f32, lambda: torch.add(x[1:], y[1:], out=out[1:]))
+bias = torch.randn(side, device=dev)
+gbps("add a broadcast row to (8192, 8192)", 2 * f32,
+     lambda: torch.add(square, bias, out=out_square))
+gbps("exp float32", 2 * f32, lambda: torch.exp(x, out=out))
+gbps("gelu (tanh) float32", 2 * f32, lambda: torch.nn.functional.gelu(x, approximate="tanh"))
+gbps("gt float32 -> bool", 2.25 * f32, lambda: torch.gt(x, y, out=out_bool))
+x64, y64 = (torch.randn(n // 2, device=dev, dtype=torch.float64) for _ in range(2))
+gbps("mul float64 (2^25 elements)", 3 * f32, lambda: torch.mul(x64, y64, out=out64[: n // 2]))
+gbps("raw::add float32 (op, allocating)", 3 * f32, lambda: x + y)
+host = torch.empty(n)
+gbps("host -> device float32 (pageable)", f32, lambda: out.copy_(host))
+gbps("device -> host float32 (pageable)", f32, lambda: host.copy_(x))
+mat = torch.randn(side, side, device=dev)
+gbps("sum of 2^26 float32", f32, lambda: x.sum())
+gbps("row sums of (8192, 8192)", f32, lambda: mat.sum(1))
+gbps("column sums of (8192, 8192)", f32, lambda: mat.sum(0))
+gbps("argmax of rows of (8192, 8192)", f32, lambda: mat.argmax(1))
+gbps("softmax of rows of (8192, 8192)", 2 * f32, lambda: torch.softmax(mat, 1))
+gbps("log_softmax over dim 0 of (8192, 8192)", 2 * f32, lambda: torch.log_softmax(mat, 0))
 PY
+
+# ---- 5b. ignis beside PyTorch: cuda_bench's lines paired with the baseline's by label ----
+SIDE_BY_SIDE=$OUT/side_by_side.md
+if [[ -f "$OUT/bench_cuda_bench.log" && -f "$OUT/torch_baseline.log" ]]; then
+  python3 - "$OUT/bench_cuda_bench.log" "$OUT/torch_baseline.log" > "$SIDE_BY_SIDE" << 'PY'
+import re, sys
+def rates(path):
+    found = {}
+    for line in open(path, errors="replace"):
+        m = re.match(r"(sgemm [\d x]+?)  (?:ignis|torch) +([\d.]+) GFLOP/s", line)
+        if m:
+            found[m.group(1)] = float(m.group(2))
+            continue
+        m = re.match(r"(.{40}) +[\d.]+ us +([\d.]+) GB/s", line)
+        if m:
+            found[m.group(1).strip()] = float(m.group(2))
+    return found
+ignis, torch = rates(sys.argv[1]), rates(sys.argv[2])
+print("| work | ignis | PyTorch CUDA | ignis / PyTorch |")
+print("|---|---|---|---|")
+for label, rate in ignis.items():
+    unit = "GFLOP/s" if label.startswith("sgemm") else "GB/s"
+    other = torch.get(label)
+    ratio = f"{rate / other:.2f}" if other else "n/a"
+    print(f"| {label} | {rate:.1f} {unit} | {other or 0:.1f} {unit} | {ratio} |")
+PY
+fi
 
 # ---- 6. the CPU job's result ----
 if [[ -n "$cpu_pid" ]]; then
@@ -286,6 +355,12 @@ done
   printf '%s\n' "${RESULTS[@]}"
   echo
   for n in "${NOTES[@]}"; do echo "- $n"; done
+  if [[ -s "$SIDE_BY_SIDE" ]]; then
+    echo
+    echo "## ignis beside PyTorch CUDA (same work, rates from CUDA events; higher is better)"
+    echo
+    cat "$SIDE_BY_SIDE"
+  fi
   echo
   echo "Total: $((SECONDS - STARTED)) s. Logs beside this file."
   for log in "$OUT"/bench_*.log "$OUT"/torch_baseline.log; do

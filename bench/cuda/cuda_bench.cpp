@@ -1,7 +1,8 @@
-// GPU benchmark of the CUDA backend's GEMM, reductions and softmax: ignis matmul against a
-// direct cublasSgemm on the same buffers (the dispatch overhead), and reductions / softmax in
-// GB/s against the device's peak bandwidth. A plain program (no Google Benchmark, which GPU
-// machines may lack); built only with the CUDA backend. Prints one line per measurement.
+// GPU benchmark of the CUDA backend's GEMM, elementwise, copy, reduction and softmax kernels:
+// ignis matmul against a direct cublasSgemm on the same buffers (the dispatch overhead), and
+// the memory-bound kernels in GB/s against the device's peak bandwidth (queried at run time).
+// A plain program (no Google Benchmark, which GPU machines may lack); built only with the
+// CUDA backend. Prints one line per measurement.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -11,10 +12,13 @@
 
 #include "cuda/cuda.h"
 #include "cuda/runtime.h"
+#include "tensor/dispatch.h"
+#include "tensor/elementwise.h"
 #include "tensor/factory.h"
 #include "tensor/index_ops.h"
 #include "tensor/linalg.h"
 #include "tensor/reduce.h"
+#include "tensor/view_ops.h"
 
 namespace ignis {
 namespace {
@@ -83,6 +87,64 @@ void bench_bandwidth(const char* name, double bytes, const std::function<void()>
               peak_gbps > 0 ? 100.0 * gbps / peak_gbps : 0.0);
 }
 
+// The map kernel's paths (cuda/map.cuh) and the copies, called through the dispatch table
+// into preallocated outputs, so each line is one kernel's traffic: bytes read + written.
+// 2^26-element operands (256 MiB of float32) keep every line far beyond the L2 cache.
+void bench_elementwise(double peak) {
+  const Device gpu = Device::cuda();
+  const int64_t n = int64_t{1} << 26;
+  const int64_t side = int64_t{1} << 13;  // (side, side) = n elements
+  const double f32 = 4.0 * static_cast<double>(n);  // bytes of one float32 operand
+  const Tensor x = random_on_gpu({n}), y = random_on_gpu({n});
+  const Tensor out = empty({n}, {.device = gpu});
+  const Tensor out64 = empty({n}, {.dtype = kFloat64, .device = gpu});
+  const Tensor out_bool = empty({n}, {.dtype = kBool, .device = gpu});
+  auto fill = get_kernel(&KernelTable::fill, gpu, "cuda_bench");
+  auto copy = get_kernel(&KernelTable::copy, gpu, "cuda_bench");
+  auto transfer = get_kernel(&KernelTable::transfer, gpu, "cuda_bench");
+  auto unary = get_kernel(&KernelTable::unary, gpu, "cuda_bench");
+  auto binary = get_kernel(&KernelTable::binary, gpu, "cuda_bench");
+
+  bench_bandwidth("fill float32 (write only)", f32, [&] { fill(out, Scalar(1.0)); }, peak);
+  bench_bandwidth("copy float32", 2 * f32, [&] { copy(out, x); }, peak);
+  bench_bandwidth("copy float32 -> float64", 3 * f32, [&] { copy(out64, x); }, peak);
+  // A transposed (side, side) view into a contiguous one: the strided path.
+  const Tensor square = raw::view(x, {side, side});
+  const Tensor transposed = raw::transpose(square, 0, 1);
+  const Tensor out_square = raw::view(out, {side, side});
+  bench_bandwidth("copy of a transposed (8192, 8192)", 2 * f32,
+                  [&] { copy(out_square, transposed); }, peak);
+  bench_bandwidth("add float32 (16-byte vector path)", 3 * f32,
+                  [&] { binary(BinaryOp::Add, x, y, out); }, peak);
+  // One element in: no operand is 16-byte aligned, so the same add runs element by element.
+  const Tensor x1 = raw::narrow(x, 0, 1, n - 1), y1 = raw::narrow(y, 0, 1, n - 1);
+  const Tensor out1 = raw::narrow(out, 0, 1, n - 1);
+  bench_bandwidth("add float32, unaligned (scalar path)", 3 * f32,
+                  [&] { binary(BinaryOp::Add, x1, y1, out1); }, peak);
+  // (side, side) + a row broadcast to it (0 strides): the indexed path.
+  const Tensor bias = raw::expand(random_on_gpu({side}), {side, side});
+  bench_bandwidth("add a broadcast row to (8192, 8192)", 2 * f32,
+                  [&] { binary(BinaryOp::Add, square, bias, out_square); }, peak);
+  bench_bandwidth("exp float32", 2 * f32,
+                  [&] { unary(UnaryOp::Exp, UnaryParams{}, x, out); }, peak);
+  bench_bandwidth("gelu (tanh) float32", 2 * f32,
+                  [&] { unary(UnaryOp::GeluTanh, UnaryParams{}, x, out); }, peak);
+  bench_bandwidth("gt float32 -> bool", 2.25 * f32,
+                  [&] { binary(BinaryOp::Gt, x, y, out_bool); }, peak);
+  const Tensor x64 = random_on_gpu({n / 2}).to(kFloat64);
+  const Tensor y64 = random_on_gpu({n / 2}).to(kFloat64);
+  const Tensor out64_half = empty({n / 2}, {.dtype = kFloat64, .device = gpu});
+  bench_bandwidth("mul float64 (2^25 elements)", 3 * f32,
+                  [&] { binary(BinaryOp::Mul, x64, y64, out64_half); }, peak);
+  // Through the raw op: argument checks, promotion and the caching allocator's block.
+  bench_bandwidth("raw::add float32 (op, allocating)", 3 * f32, [&] { raw::add(x, y); }, peak);
+  // Host <-> device over the bus (not device memory): the fraction is of the same peak, so
+  // read it as GB/s only.
+  const Tensor host = empty({n});
+  bench_bandwidth("host -> device float32 (pageable)", f32, [&] { transfer(out, host); }, peak);
+  bench_bandwidth("device -> host float32 (pageable)", f32, [&] { transfer(host, x); }, peak);
+}
+
 int run() {
   if (!cuda::is_available()) {
     std::printf("cuda_bench: no CUDA device, nothing measured\n");
@@ -102,6 +164,7 @@ int run() {
   check_cublas(cublasDestroy(handle), "cublasDestroy");
 
   const double peak = info.peak_bandwidth_gbps;
+  bench_elementwise(peak);
   const Tensor big = random_on_gpu({int64_t{1} << 26});  // 256 MiB
   const Tensor mat = random_on_gpu({8192, 8192});        // 256 MiB
   const double mat_bytes = static_cast<double>(mat.nbytes());
