@@ -44,7 +44,7 @@ __device__ bool is_nan(T v) {
   }
 }
 
-// Two's-complement wrap-around for integer sums and products (as tensor/cpu/wrapping.h);
+// Two's-complement wrap-around for integer sums and products (as tensor/cpu/scalar_ops.h);
 // uint8 and bool arithmetic is done in int and narrowed.
 template <typename T>
 __device__ T wrap_add(T a, T b) {

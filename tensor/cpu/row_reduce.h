@@ -9,7 +9,7 @@
 #include <memory>
 #include <type_traits>
 
-#include "tensor/cpu/wrapping.h"
+#include "tensor/cpu/scalar_ops.h"
 #include "tensor/thread_pool.h"
 
 namespace ignis::cpu {
@@ -45,11 +45,11 @@ bool is_nan(T v) {
 // Max/Min propagate NaN (a NaN operand wins), as PyTorch does.
 struct SumFn {
   template <typename T> static T identity() { return T(0); }
-  template <typename T> static T apply(T a, T b) { return wrapping_add(a, b); }
+  template <typename T> static T apply(T a, T b) { return scalar_ops::wrapping_add(a, b); }
 };
 struct ProdFn {
   template <typename T> static T identity() { return T(1); }
-  template <typename T> static T apply(T a, T b) { return wrapping_mul(a, b); }
+  template <typename T> static T apply(T a, T b) { return scalar_ops::wrapping_mul(a, b); }
 };
 struct MaxFn {
   template <typename T> static T identity() {
