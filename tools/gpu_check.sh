@@ -165,10 +165,13 @@ else
     -DIGNIS_BUILD_BENCH=$bench && cmake --build $BUILD -j $(nproc)"
 fi
 
-# cuBLAS and Google Benchmark: the toolkit's, PyTorch's wheels', or carried ones.
+# cuBLAS, cuDNN and Google Benchmark: the toolkit's, PyTorch's wheels', or carried ones.
 lib_dirs=("$ROOT/$BUILD/lib" /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib)
 torch_libs=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null)
 [[ -n "$torch_libs" ]] && lib_dirs+=("$torch_libs")
+# cuDNN (linked when the build found it): the toolkit's, else PyTorch's wheel's.
+cudnn_libs=$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>/dev/null)
+[[ -n "$cudnn_libs" ]] && lib_dirs+=("$cudnn_libs")
 LD_LIBRARY_PATH=$(IFS=:; echo "${lib_dirs[*]}")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 
