@@ -1,10 +1,12 @@
 // cpu::gemm: batched float32/float64 GEMM on the CPU (the GemmArgs contract of tensor/linalg.h):
 // kernel choice by CPU feature, threading, pack buffers. The loop nest is in gemm_kernel.h.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "tensor/cpu/gemm_isa.h"
 #include "tensor/cpu/gemm_kernel.h"
@@ -61,6 +63,15 @@ template <class K, int DM, int DN>
 __attribute__((target("avx2,fma"))) void run_dot_avx2(const Problem<typename K::T>& pr) {
   gemm_detail::gemm_dot<K, DM, DN>(pr);
 }
+template <class K, int KK>
+__attribute__((target("avx512f,fma"))) void run_short_k_avx512(
+    const Problem<typename K::T>& pr) {
+  if (pr.a_ks == 1) {
+    gemm_detail::gemm_short_k<K, KK, true>(pr);
+  } else {
+    gemm_detail::gemm_short_k<K, KK, false>(pr);
+  }
+}
 #endif
 template <class K>
 void run_portable(const Problem<typename K::T>& pr, bool direct_a, typename K::T* pack_a,
@@ -72,8 +83,24 @@ void run_dot_portable(const Problem<typename K::T>& pr) {
   gemm_detail::gemm_dot<K, DM, DN>(pr);
 }
 
-// One kernel configuration, type-erased once per call: the blocked kernel and the
-// small-matrix dot kernel (gemm_dot, tiles of dot_mr x dot_nr).
+// The short-k kernel (gemm_short_k) for every k from 1 to kShortMaxK, indexed by k (entry 0
+// unused).
+template <typename T>
+using ShortKTable = std::array<void (*)(const Problem<T>&), gemm_detail::kShortMaxK + 1>;
+
+#if defined(__x86_64__) || defined(__i386__)
+template <class K, size_t... KK>
+constexpr ShortKTable<typename K::T> make_short_k_avx512(std::index_sequence<KK...>) {
+  return {nullptr, &run_short_k_avx512<K, KK + 1>...};
+}
+template <class K>
+constexpr ShortKTable<typename K::T> kShortKAvx512 =
+    make_short_k_avx512<K>(std::make_index_sequence<gemm_detail::kShortMaxK>());
+#endif
+
+// One kernel configuration, type-erased once per call: the blocked kernel, the small-matrix
+// dot kernel (gemm_dot, tiles of dot_mr x dot_nr) and the short-k kernels, where the
+// instruction set has them (null otherwise).
 template <typename T>
 struct Backend {
   void (*run)(const Problem<T>&, bool, T*, T*);
@@ -81,16 +108,21 @@ struct Backend {
   int64_t pack_a_elems, pack_b_elems;
   void (*run_dot)(const Problem<T>&);
   int64_t dot_mr, dot_nr;
+  const ShortKTable<T>* short_k;
+  int64_t short_nr;
 };
 
 // gemm_dot's tile: 4 x 6 accumulators + 6 B vectors + 1 A vector fit AVX-512's 32 registers;
 // 2 x 4 (+ 4 + 1) fit the 16 of AVX2 and the portable kernel.
+// The short-k kernels keep B's (k, NR) block in registers: only AVX-512 has enough (32) for
+// k up to kShortMaxK; AVX2 and the portable kernel (16) keep the blocked kernel.
 template <class K, int DM, int DN>
 Backend<typename K::T> make_backend(void (*run)(const Problem<typename K::T>&, bool,
                                                 typename K::T*, typename K::T*),
-                                    void (*run_dot)(const Problem<typename K::T>&)) {
+                                    void (*run_dot)(const Problem<typename K::T>&),
+                                    const ShortKTable<typename K::T>* short_k = nullptr) {
   return {run, K::MR, K::NR, gemm_detail::kDirectMcFactor * K::MC * K::KC + K::L,
-          K::KC * K::NC + K::L, run_dot, DM, DN};
+          K::KC * K::NC + K::L, run_dot, DM, DN, short_k, gemm_detail::short_k_width<K>()};
 }
 
 template <typename T>
@@ -101,7 +133,8 @@ Backend<T> backend([[maybe_unused]] GemmIsa isa) {
   using Avx2 = typename C::Avx2;
   switch (isa) {
     case GemmIsa::Avx512:
-      return make_backend<Avx512, 4, 6>(&run_avx512<Avx512>, &run_dot_avx512<Avx512, 4, 6>);
+      return make_backend<Avx512, 4, 6>(&run_avx512<Avx512>, &run_dot_avx512<Avx512, 4, 6>,
+                                        &kShortKAvx512<Avx512>);
     case GemmIsa::Avx2:
       return make_backend<Avx2, 2, 4>(&run_avx2<Avx2>, &run_dot_avx2<Avx2, 2, 4>);
     case GemmIsa::Portable: break;
@@ -206,7 +239,16 @@ void gemm_typed(const GemmArgs& g) {
   // The choice depends on the shape and layout only, never on the thread count.
   const bool dot =
       a_ks == 1 && b_ks == 1 && std::min(g.m, g.n) <= kDotMaxSide && g.k >= kDotMinK;
-  const int64_t mr = dot ? be.dot_mr : be.mr, nr = dot ? be.dot_nr : be.nr;
+  // B row-major, k at most kShortMaxK and at least one full column block: the short-k
+  // kernel, B's block in registers; the last n % short_nr columns go to the blocked kernel.
+  void (*const run_short)(const Problem<T>&) =
+      be.short_k != nullptr && b_cs == 1 && g.k <= gemm_detail::kShortMaxK && g.n >= be.short_nr
+          ? (*be.short_k)[static_cast<size_t>(g.k)]
+          : nullptr;
+  const bool short_k = run_short != nullptr;
+  const bool packs = !dot && (!short_k || g.n % be.short_nr != 0);
+  const int64_t mr = dot ? be.dot_mr : short_k ? gemm_detail::kShortRows : be.mr;
+  const int64_t nr = dot ? be.dot_nr : short_k ? be.short_nr : be.nr;
 
   // Threads take whole batches, or disjoint slices of each C along m or n in units of
   // register tiles: each element of C is computed by one thread, in the same order for any
@@ -226,11 +268,11 @@ void gemm_typed(const GemmArgs& g) {
   const int64_t units = g.batch * parts;
   // A read in place (a_ks == 1: rows contiguous along k) when few column panels would reuse
   // its packed copy; see kDirectAMaxPanels.
-  const bool direct_a = !dot && a_ks == 1 && ceil_div(g.n, be.nr) <= kDirectAMaxPanels;
+  const bool direct_a = packs && a_ks == 1 && ceil_div(g.n, be.nr) <= kDirectAMaxPanels;
 
   auto run_units = [&](int64_t begin, int64_t end) {
-    T* pack_a = dot ? nullptr : t_pack_a.get<T>(be.pack_a_elems);
-    T* pack_b = dot ? nullptr : t_pack_b.get<T>(be.pack_b_elems);
+    T* pack_a = packs ? t_pack_a.get<T>(be.pack_a_elems) : nullptr;
+    T* pack_b = packs ? t_pack_b.get<T>(be.pack_b_elems) : nullptr;
     for (int64_t u = begin; u < end; ++u) {
       const int64_t b = u / parts, part = u % parts;
       Problem<T> pr{g.m, g.n, g.k, alpha, beta,
@@ -251,6 +293,14 @@ void gemm_typed(const GemmArgs& g) {
       }
       if (dot) {
         be.run_dot(pr);
+      } else if (short_k) {  // whole column blocks; a slice may hold only the narrow last
+        Problem<T> tail = pr;
+        pr.n = pr.n / nr * nr;
+        if (pr.n > 0) run_short(pr);
+        tail.n -= pr.n;
+        tail.b += pr.n;
+        tail.c += pr.n;
+        if (tail.n > 0) be.run(tail, direct_a, pack_a, pack_b);
       } else {
         be.run(pr, direct_a, pack_a, pack_b);
       }

@@ -15,6 +15,8 @@
 // temporary tile of which only the valid part is written to C. Skinny problems skip packing:
 // B (row-major, m <= kDirectBMaxRows) and A (rows along k, few column panels) can be read in
 // place by the same micro-kernel.
+// A short k (<= kShortMaxK) with B row-major takes gemm_short_k instead, which holds a block
+// of B in registers and packs nothing.
 //
 // NOTE: every function here is always_inline and takes vectors only through pointers: they are
 // compiled inside the target("avx512f") / target("avx2") wrappers of gemm.cpp, never on their
@@ -165,6 +167,36 @@ struct ATile {
   int64_t is;
 };
 
+// C tile (RM, RV * L) at c (row stride ldc) = alpha * acc + beta * C tile; beta == 0 does
+// not read C. alpha == 1 (every GEMM of a layer) skips a multiply per accumulator, and beta
+// == 0 or 1 (the first and later k blocks) the read or the multiply of C: with a short k
+// these are a good part of a tile's work.
+template <typename T, int L, int RM, int RV>
+[[gnu::always_inline]] inline void store_tile(Vec<T, L> (&acc)[RM][RV], T* c, int64_t ldc,
+                                              T alpha, T beta) {
+  using VU = VecUnaligned<T, L>;
+  if (alpha != T(1)) {
+#pragma GCC unroll 16
+    for (int i = 0; i < RM; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < RV; ++j) acc[i][j] *= alpha;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < RM; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < RV; ++j) {
+      VU* cv = reinterpret_cast<VU*>(c + i * ldc + j * L);
+      if (beta == T(0)) {
+        *cv = acc[i][j];
+      } else if (beta == T(1)) {
+        *cv = acc[i][j] + *cv;
+      } else {
+        *cv = acc[i][j] + beta * *cv;
+      }
+    }
+  }
+}
+
 // C tile (RM, RV * L) at c (row stride ldc) = alpha * A tile @ pb + beta * C tile; beta == 0
 // does not read C. A: the packed panel (DirectA false: at.is is ignored) or A read in place
 // (DirectA true). pb: B panel (kc, NR) with
@@ -199,29 +231,7 @@ template <class K, int RM, int RV, bool DirectA>
       for (int j = 0; j < RV; ++j) acc[i][j] += a * b[j];
     }
   }
-  // alpha == 1 (every GEMM of a layer) skips a multiply per accumulator, and beta == 0 or 1
-  // (the first and later k blocks) the read or the multiply of C: with a short k these are
-  // a good part of the tile's work.
-  if (alpha != T(1)) {
-#pragma GCC unroll 16
-    for (int i = 0; i < RM; ++i)
-#pragma GCC unroll 8
-      for (int j = 0; j < RV; ++j) acc[i][j] *= alpha;
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < RM; ++i) {
-#pragma GCC unroll 8
-    for (int j = 0; j < RV; ++j) {
-      VU* cv = reinterpret_cast<VU*>(c + i * ldc + j * L);
-      if (beta == T(0)) {
-        *cv = acc[i][j];
-      } else if (beta == T(1)) {
-        *cv = acc[i][j] + *cv;
-      } else {
-        *cv = acc[i][j] + beta * *cv;
-      }
-    }
-  }
+  store_tile<T, K::L, RM, RV>(acc, c, ldc, alpha, beta);
 }
 
 // An edge tile of rows <= RM, cols <= RV * L: straight into C when it fills the smaller
@@ -450,6 +460,104 @@ template <class K, int DM, int DN>
           c[j] = pr.beta == T(0) ? pr.alpha * sum : pr.alpha * sum + pr.beta * c[j];
         }
       }
+    }
+  }
+}
+
+// The short-k path, B row-major (b_cs == 1) and k = KK <= kShortMaxK: the dX = dY @ W of a
+// layer with few outputs (128 x 256 x 10). There the blocked kernel's fixed costs per tile
+// (packing, zeroing and storing 28 accumulators for 10 multiply-adds each) are a good part
+// of the work. Here each column block of B, (KK, kShortVectors * L), is loaded into
+// registers once, then the rows of A stream past it, kShortRows at a time, A's values
+// broadcast from where they lie (any strides), each C row of the block stored once: no
+// packing, no C tile buffer. Each element accumulates its KK products from zero in k order,
+// then alpha and beta apply as in the blocked kernel: the values equal the blocked
+// kernel's and do not depend on where a row or column block starts (any split of m or n
+// gives bit-identical results).
+// The register tile: 6 rows of 2 vectors, 12 accumulators beside B's 2 * KK vectors, which
+// fills AVX-512's 32 registers at KK = 10 (the multiply-adds broadcast A from memory
+// themselves). Enough independent accumulators hide the latency of the k-long chains;
+// measured on Zen 5, one thread, GFLOP/s: 128 x 256 x 10 NN 228 with 4 rows, 243 with 5,
+// 252 with 6. For k of 11 to 16, one vector of 8 rows (B in 11..16 registers) gained
+// 0..9% on 128 x 256 and 37 x 1000 but lost half on 512 x 512 (100 against 223 blocked).
+inline constexpr int kShortMaxK = 10;
+inline constexpr int kShortRows = 6;
+inline constexpr int kShortVectors = 2;
+
+// Bytes of C per pass over the column blocks of the short-k path: a chunk of rows of C of
+// about this size (at least kShortRows rows) is finished before the next. Going down a tall
+// C one narrow column block at a time cost more than reloading B's block per chunk.
+// Measured on Zen 5, one thread, GFLOP/s, chunks of 64 KiB / 128 KiB / 132 rows: 512 x 512
+// x 4 NN 113 / 74 / 60 (blocked kernel 85), 128 x 2048 x 10 155 / 180 / 72 (76), 128 x 256
+// x 10 239 / 240 / 252 (216), 37 x 1000 x 10 199 / 228 / 235 (178).
+inline constexpr int64_t kShortChunkBytes = int64_t{64} << 10;
+
+// The width of the short-k path's column blocks.
+template <class K>
+constexpr int64_t short_k_width() {
+  return int64_t{kShortVectors} * K::L;
+}
+
+// R rows of one column block (NV * L wide) of the short-k path: C rows at c (row stride
+// ldc) from A rows at a, op(A)[i][p] = a[i * a_rs + p * a_ks] (a_ks == 1 when KContig), B's
+// block in b.
+template <class K, int KK, int NV, int R, bool KContig>
+[[gnu::always_inline]] inline void short_k_rows(const typename K::T* a, int64_t a_rs,
+                                                int64_t a_ks,
+                                                const Vec<typename K::T, K::L> (&b)[KK][NV],
+                                                typename K::T* c, int64_t ldc,
+                                                typename K::T alpha, typename K::T beta) {
+  using T = typename K::T;
+  using V = Vec<T, K::L>;
+  const T* row[R];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i) row[i] = a + i * a_rs;
+  V acc[R][NV] = {};
+#pragma GCC unroll 16
+  for (int p = 0; p < KK; ++p)
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const T s = row[i][KContig ? p : p * a_ks];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] += s * b[p][v];
+    }
+  store_tile<T, K::L, R, NV>(acc, c, ldc, alpha, beta);
+}
+
+// The short-k path over a whole problem with k == KK and n a multiple of W =
+// short_k_width<K>() (the caller gives the last n % W columns to the blocked kernel): for
+// each chunk of rows, column blocks of W, each loaded once into registers, the chunk's rows
+// of A streamed past it, kShortRows at a time.
+template <class K, int KK, bool KContig>
+[[gnu::always_inline]] inline void gemm_short_k(const Problem<typename K::T>& pr) {
+  using T = typename K::T;
+  using V = Vec<T, K::L>;
+  using VU = VecUnaligned<T, K::L>;
+  constexpr int L = K::L, NV = kShortVectors, R = kShortRows, W = NV * L;
+  // Locals: stores to C cannot change them, so they stay in registers.
+  const int64_t m = pr.m, n = pr.n, a_rs = pr.a_rs, a_ks = pr.a_ks, b_ks = pr.b_ks;
+  const int64_t ldc = pr.ldc;
+  const T alpha = pr.alpha, beta = pr.beta;
+  const T* const a = pr.a;
+  const int64_t chunk =
+      std::max<int64_t>(1, kShortChunkBytes / (n * static_cast<int64_t>(sizeof(T))) / R) * R;
+  for (int64_t ic = 0; ic < m; ic += chunk) {
+    const int64_t i_end = std::min(m, ic + chunk);
+    for (int64_t j0 = 0; j0 + W <= n; j0 += W) {
+      V b[KK][NV];
+#pragma GCC unroll 16
+      for (int p = 0; p < KK; ++p)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          b[p][v] = *reinterpret_cast<const VU*>(pr.b + j0 + p * b_ks + v * L);
+      T* const c = pr.c + j0;
+      int64_t i0 = ic;
+      for (; i0 + R <= i_end; i0 += R)
+        short_k_rows<K, KK, NV, R, KContig>(a + i0 * a_rs, a_rs, a_ks, b, c + i0 * ldc, ldc,
+                                            alpha, beta);
+      for (; i0 < i_end; ++i0)
+        short_k_rows<K, KK, NV, 1, KContig>(a + i0 * a_rs, a_rs, a_ks, b, c + i0 * ldc, ldc,
+                                            alpha, beta);
     }
   }
 }

@@ -1,8 +1,9 @@
 // Tests of the CPU GEMM's small-matrix paths on every instruction set the CPU runs, against a
 // double-precision reference: the dot kernel (A and B contiguous along k, one side of C at
 // most 16: the x @ weight^T of a thin linear layer), the blocked kernel reading B in place
-// (B row-major, m <= 256) and reading A in place (A's rows along k, few column panels), and
-// the split over threads. The general blocked path is tested in linalg_test.cpp.
+// (B row-major, m <= 256) and reading A in place (A's rows along k, few column panels), the
+// short-k kernel (B row-major, k <= 10), and the split over threads. The general blocked
+// path is tested in linalg_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,9 +19,10 @@
 namespace ignis {
 namespace {
 
-// C (m, n) = alpha * A (m, k) @ op(B) + beta * C with A (m, k) row-major and B (n, k)
-// row-major (op(B) = B^T, the default) or (k, n) row-major (op(B) = B, with nn()). Every
-// row is `pad` elements longer than its width.
+// C (m, n) = alpha * op(A) @ op(B) + beta * C with A (m, k) row-major (op(A) = A, the
+// default) or (k, m) row-major (op(A) = A^T, with ta()), and B (n, k) row-major (op(B) =
+// B^T, the default) or (k, n) row-major (op(B) = B, with nn()). Every row is `pad` elements
+// longer than its width.
 template <typename T>
 struct NtCase {
   NtCase(int64_t m_, int64_t n_, int64_t k_, int64_t pad_ = 0, double alpha_ = 1.0,
@@ -30,13 +32,21 @@ struct NtCase {
     trans_b = false;
     return *this;
   }
+  NtCase& ta() {
+    trans_a = true;
+    return *this;
+  }
 
   int64_t m, n, k, pad;
   double alpha, beta;
+  bool trans_a = false;
   bool trans_b = true;
   std::vector<T> a, b, c;
 
-  int64_t lda() const { return k + pad; }
+  int64_t lda() const { return (trans_a ? m : k) + pad; }
+  T a_at(int64_t i, int64_t p) const {  // op(A)[i][p]
+    return trans_a ? a[static_cast<size_t>(p * lda() + i)] : a[static_cast<size_t>(i * lda() + p)];
+  }
   int64_t ldb() const { return (trans_b ? k : n) + pad; }
   int64_t ldc() const { return n + pad; }
   T b_at(int64_t p, int64_t j) const {  // op(B)[p][j]
@@ -45,7 +55,7 @@ struct NtCase {
   void fill(uint32_t seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-    a.resize(static_cast<size_t>(m * lda()));
+    a.resize(static_cast<size_t>((trans_a ? k : m) * lda()));
     b.resize(static_cast<size_t>((trans_b ? n : k) * ldb()));
     c.resize(static_cast<size_t>(m * ldc()));
     for (T& v : a) v = static_cast<T>(uniform(rng));
@@ -53,11 +63,11 @@ struct NtCase {
     for (T& v : c) v = static_cast<T>(uniform(rng));
   }
   GemmArgs args() {
-    return {std::is_same_v<T, float> ? kFloat32 : kFloat64, false, trans_b, m, n, k, alpha,
+    return {std::is_same_v<T, float> ? kFloat32 : kFloat64, trans_a, trans_b, m, n, k, alpha,
             beta, a.data(), lda(), 0, b.data(), ldb(), 0, c.data(), ldc(), 0};
   }
   std::string str() const {
-    return std::string(trans_b ? "NT" : "NN") + " m=" + std::to_string(m) +
+    return std::string(trans_a ? "T" : "N") + (trans_b ? "T" : "N") + " m=" + std::to_string(m) +
            " n=" + std::to_string(n) + " k=" + std::to_string(k) +
            " pad=" + std::to_string(pad) + " alpha=" + std::to_string(alpha) +
            " beta=" + std::to_string(beta);
@@ -74,7 +84,7 @@ void expect_matches_reference(NtCase<T> g, uint32_t seed) {
     for (int64_t j = 0; j < g.n; ++j) {
       double dot = 0.0;
       for (int64_t p = 0; p < g.k; ++p)
-        dot += static_cast<double>(g.a[static_cast<size_t>(i * g.lda() + p)]) * g.b_at(p, j);
+        dot += static_cast<double>(g.a_at(i, p)) * g.b_at(p, j);
       double& out = want[static_cast<size_t>(i * g.ldc() + j)];
       out = g.alpha * dot + (g.beta == 0.0 ? 0.0 : g.beta * out);
     }
@@ -119,7 +129,8 @@ TEST_P(GemmSmallTest, MatchesReference) {
 }
 
 // B read in place: m below, at and past the limit (256), n with and without a narrow last
-// panel, k over one cache block (the later blocks accumulate into C).
+// panel, k over one cache block (the later blocks accumulate into C). On AVX-512 the k = 9
+// cases take the short-k kernel.
 TEST_P(GemmSmallTest, BlockedReadingBInPlaceMatchesReference) {
   uint32_t seed = 50;
   const int64_t shapes[][3] = {
@@ -132,7 +143,8 @@ TEST_P(GemmSmallTest, BlockedReadingBInPlaceMatchesReference) {
 
 // A read in place: n within the limit of 16 column panels (NR = 32, 16 or 8 by kernel), m
 // with and without a partial last row panel (packed, of every edge height), k short (no C
-// prefetch), long and over one cache block, through NN and NT.
+// prefetch), long and over one cache block, through NN and NT (on AVX-512, NN with k = 10
+// takes the short-k kernel).
 TEST_P(GemmSmallTest, BlockedReadingAInPlaceMatchesReference) {
   uint32_t seed = 70;
   const int64_t shapes[][3] = {{128, 256, 10}, {127, 100, 10}, {29, 64, 300},
@@ -142,6 +154,30 @@ TEST_P(GemmSmallTest, BlockedReadingAInPlaceMatchesReference) {
     expect_matches_reference(NtCase<float>{m, n, k, 0}, ++seed);
     expect_matches_reference(NtCase<double>{m, n, k, 3, 0.5, 1.0}.nn(), ++seed);
     expect_matches_reference(NtCase<double>{m, n, k, 2, -1.5, 0.25}, ++seed);
+  }
+}
+
+// The short-k kernel (AVX-512; B row-major, k <= 10, n at least one block of 32 floats or 16
+// doubles, the last n % 32 or n % 16 columns blocked): every k from 1 to 10 and past it
+// (11..16 take the blocked kernel), m not a multiple of its 6 rows, n with and without a
+// narrow last block and below one block, alpha and beta (0, 1, other) with padded rows, A
+// transposed (its values strided along k), a tall C (chunks of rows) and a wide one.
+TEST_P(GemmSmallTest, ShortKMatchesReference) {
+  uint32_t seed = 90;
+  const double alpha_beta[][2] = {{1.0, 0.0}, {1.0, 1.0}, {-1.5, 0.25}};
+  for (int64_t k = 1; k <= 16; ++k) {
+    for (const auto& [alpha, beta] : alpha_beta) {
+      expect_matches_reference(NtCase<float>{31, 256, k, 0, alpha, beta}.nn(), ++seed);
+      expect_matches_reference(NtCase<float>{13, 77, k, 3, alpha, beta}.nn(), ++seed);
+      expect_matches_reference(NtCase<double>{19, 40, k, 1, alpha, beta}.nn(), ++seed);
+      expect_matches_reference(NtCase<float>{7, 45, k, 2, alpha, beta}.nn().ta(), ++seed);
+    }
+  }
+  const int64_t shapes[][3] = {{128, 256, 10}, {1, 32, 3}, {6, 10, 5}, {300, 520, 9},
+                               {17, 2050, 4}};
+  for (const auto& [m, n, k] : shapes) {
+    expect_matches_reference(NtCase<float>{m, n, k}.nn(), ++seed);
+    expect_matches_reference(NtCase<double>{m, n, k, 5, 2.0, -1.0}.nn().ta(), ++seed);
   }
 }
 
@@ -156,13 +192,15 @@ TEST_P(GemmSmallTest, AlphaBetaAndLeadingDims) {
   }
 }
 
-// beta == 0 never reads C: NaN there must not leak into the result.
+// beta == 0 never reads C: NaN there must not leak into the result (the dot kernel, and
+// the short-k kernel with a blocked last column).
 TEST_P(GemmSmallTest, BetaZeroIgnoresNaNInC) {
-  NtCase<float> g{7, 5, 40};
-  g.fill(1);
-  for (float& v : g.c) v = std::nanf("");
-  cpu::gemm(g.args());
-  for (float v : g.c) EXPECT_FALSE(std::isnan(v));
+  for (NtCase<float> g : {NtCase<float>{7, 5, 40}, NtCase<float>{7, 33, 5}.nn()}) {
+    g.fill(1);
+    for (float& v : g.c) v = std::nanf("");
+    cpu::gemm(g.args());
+    for (float v : g.c) EXPECT_FALSE(std::isnan(v)) << g.str();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest,
@@ -175,10 +213,12 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest,
 // split), for the dot kernel (NT) and the blocked one (NN; 12 x 50000 reads B in place, each
 // thread a slice of n; 40000 x 10 packs B and reads A in place, each thread a slice of m;
 // 256 x 256 x 256 splits n, 128 columns each rather than 140 and 116 rows; 300 x 96 x 700
-// splits m and reads A in place, NN and NT).
+// splits m and reads A in place, NN and NT), and the short-k one (NN, k = 8 and 10: 2000 x
+// 300 splits m, with a blocked last 12 columns; 30 x 20000 splits n).
 TEST(GemmSmall, ThreadCountInvariant) {
   const int saved = get_num_threads();
-  const int64_t shapes[][3] = {{40000, 10, 64}, {12, 50000, 50}, {256, 256, 256}, {300, 96, 700}};
+  const int64_t shapes[][3] = {{40000, 10, 64},  {12, 50000, 50}, {256, 256, 256},
+                               {300, 96, 700},   {2000, 300, 8},  {30, 20000, 10}};
   for (const auto& [m, n, k] : shapes) {
     for (bool trans_b : {true, false}) {
       NtCase<float> one{m, n, k, 3, 1.0, 0.5};
