@@ -1,12 +1,13 @@
-// Adam and AdamW's update rule (see adam.h): a fused loop for CPU contiguous parameters, raw
-// in-place ops for the rest. Both follow PyTorch's single-tensor Adam op by op.
+// Adam and AdamW's update rule (see adam.h): one fused pass over all the CPU contiguous
+// parameters of a group, raw in-place ops for the rest. Both follow PyTorch's single-tensor
+// Adam op by op.
 #include "optim/adam.h"
 
 #include <cmath>
 
+#include "optim/multi_tensor.h"
 #include "optim/update_ops.h"
 #include "tensor/elementwise.h"
-#include "tensor/thread_pool.h"
 
 namespace ignis::optim {
 
@@ -62,14 +63,28 @@ struct AdamConstants {
   T bias_correction2_sqrt, eps, neg_step_size;
 };
 
-// Elements [0, n) of one parameter's buffers; each operation rounds as PyTorch's op sequence
+// One fusable parameter's buffers (contiguous, dtype T) and the constants of its update.
+template <typename T>
+struct AdamSegment {
+  T* p;      // parameter
+  T* g;      // gradient
+  T* m;      // exp_avg
+  T* v;      // exp_avg_sq
+  T* v_max;  // max_exp_avg_sq (amsgrad), else null
+  int64_t n;
+  AdamConstants<T> c;
+};
+
+// Elements [0, n) of a piece of one segment; each operation rounds as PyTorch's op sequence
 // does. The flags are loop-invariant selects (both sides computed), so the loop vectorises;
-// restrict pointers by value: the compiler must not reload them after every store.
-template <typename T, bool kAmsgrad>
-void adam_chunk(T* __restrict p, const T* __restrict g_in, T* __restrict m, T* __restrict v,
+// restrict pointers by value: the compiler must not reload them after every store. With
+// kZeroGrad each gradient element is zeroed right after it is read.
+template <typename T, bool kAmsgrad, bool kZeroGrad>
+void adam_chunk(T* __restrict p, T* __restrict g_in, T* __restrict m, T* __restrict v,
                 T* __restrict v_max, int64_t n, const AdamConstants<T> c) {
   for (int64_t i = 0; i < n; ++i) {
     T g = c.maximize ? -g_in[i] : g_in[i];
+    if constexpr (kZeroGrad) g_in[i] = T(0);
     T pi = p[i];
     if (c.decay) pi = pi * c.decay_factor;
     if (c.l2) g = g + c.weight_decay * pi;
@@ -88,41 +103,33 @@ void adam_chunk(T* __restrict p, const T* __restrict g_in, T* __restrict m, T* _
   }
 }
 
-// The whole update in one pass over contiguous CPU buffers, split over the thread pool
-// (elementwise: the result does not depend on the split).
 template <typename T>
-void adam_fused(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStep& s) {
+AdamConstants<T> adam_constants(const AdamStep& s) {
   const AdamOptions& o = s.options;
   const double lerp_weight = 1.0 - o.betas.first;
-  const AdamConstants<T> c{
-      .maximize = o.maximize,
-      .l2 = o.weight_decay != 0.0 && !s.decoupled,
-      .decay = o.weight_decay != 0.0 && s.decoupled,
-      .lerp_small = std::abs(lerp_weight) < 0.5,
-      .weight_decay = static_cast<T>(o.weight_decay),
-      .decay_factor = static_cast<T>(1.0 - o.lr * o.weight_decay),
-      .weight = static_cast<T>(lerp_weight),
-      .one_minus_weight = static_cast<T>(1.0 - lerp_weight),
-      .beta2 = static_cast<T>(o.betas.second),
-      .one_minus_beta2 = static_cast<T>(1.0 - o.betas.second),
-      .bias_correction2_sqrt = static_cast<T>(s.bias_correction2_sqrt),
-      .eps = static_cast<T>(o.eps),
-      .neg_step_size = static_cast<T>(-s.step_size)};
-  T* p = param.data_ptr<T>();
-  const T* g = grad.data_ptr<T>();
-  T* m = exp_avg.data_ptr<T>();
-  T* v = exp_avg_sq.data_ptr<T>();
-  T* v_max = o.amsgrad ? max_exp_avg_sq.data_ptr<T>() : nullptr;
-  const bool amsgrad = o.amsgrad;
-  parallel_for(0, param.numel(), int64_t{1} << 16, [&](int64_t begin, int64_t end) {
-    const int64_t n = end - begin;
-    if (amsgrad) {
-      adam_chunk<T, true>(p + begin, g + begin, m + begin, v + begin, v_max + begin, n, c);
-    } else {
-      adam_chunk<T, false>(p + begin, g + begin, m + begin, v + begin, nullptr, n, c);
-    }
-  });
+  return {.maximize = o.maximize,
+          .l2 = o.weight_decay != 0.0 && !s.decoupled,
+          .decay = o.weight_decay != 0.0 && s.decoupled,
+          .lerp_small = std::abs(lerp_weight) < 0.5,
+          .weight_decay = static_cast<T>(o.weight_decay),
+          .decay_factor = static_cast<T>(1.0 - o.lr * o.weight_decay),
+          .weight = static_cast<T>(lerp_weight),
+          .one_minus_weight = static_cast<T>(1.0 - lerp_weight),
+          .beta2 = static_cast<T>(o.betas.second),
+          .one_minus_beta2 = static_cast<T>(1.0 - o.betas.second),
+          .bias_correction2_sqrt = static_cast<T>(s.bias_correction2_sqrt),
+          .eps = static_cast<T>(o.eps),
+          .neg_step_size = static_cast<T>(-s.step_size)};
+}
+
+// The whole group's fused update in one pass (elementwise: the split over the thread pool
+// does not change a result).
+template <bool kAmsgrad, bool kZeroGrad>
+void adam_pass(const detail::SegmentList<AdamSegment>& segments, bool zero_grads) {
+  segments.run([]<typename T>(const AdamSegment<T>& s, int64_t begin, int64_t end) {
+    adam_chunk<T, kAmsgrad, kZeroGrad>(s.p + begin, s.g + begin, s.m + begin, s.v + begin,
+                                       kAmsgrad ? s.v_max + begin : nullptr, end - begin, s.c);
+  }, zero_grads, kZeroGrad);
 }
 
 // The same update with raw ops, for any device and layout.
@@ -149,17 +156,6 @@ void adam_ops(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
   raw::binary_(BinaryOp::Div, denom, wrap_scalar(s.bias_correction2_sqrt, denom.device()));
   detail::add_(denom, o.eps);
   detail::addcdiv_(param, exp_avg, denom, -s.step_size);
-}
-
-bool fusable(const Tensor& param, std::initializer_list<Tensor> others) {
-  if (!param.is_cpu() || !param.is_contiguous() || !param.is_floating_point()) return false;
-  for (const Tensor& t : others) {
-    if (t.defined() && (t.device() != param.device() || !t.is_contiguous() ||
-                        t.dtype() != param.dtype())) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -197,8 +193,13 @@ std::vector<std::string> Adam::state_keys(const Options& options) const {
   return keys;
 }
 
-void Adam::update(ParamGroup& group) {
+void Adam::update(ParamGroup& group) { step_group(group, false); }
+
+void Adam::update_and_zero_grad(ParamGroup& group) { step_group(group, true); }
+
+void Adam::step_group(ParamGroup& group, bool zero_grads) {
   AdamStep s{.options = from_options(group.options), .decoupled = decoupled_weight_decay_};
+  detail::SegmentList<AdamSegment> segments(group.params.size());
   for (const Tensor& p : group.params) {
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
@@ -209,14 +210,30 @@ void Adam::update(ParamGroup& group) {
     const double step = increment_step(state);
     s.step_size = s.options.lr / (1.0 - std::pow(s.options.betas.first, step));
     s.bias_correction2_sqrt = std::pow(1.0 - std::pow(s.options.betas.second, step), 0.5);
-    if (fusable(p, {grad, exp_avg, exp_avg_sq, max_exp_avg_sq})) {
+    if (detail::fusable(p, {grad, exp_avg, exp_avg_sq, max_exp_avg_sq})) {
       visit_floating(p.dtype(), "Adam", [&]<typename T>() {
-        adam_fused<T>(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, s);
+        const AdamSegment<T> segment{
+            .p = p.data_ptr<T>(),
+            .g = grad.data_ptr<T>(),
+            .m = exp_avg.data_ptr<T>(),
+            .v = exp_avg_sq.data_ptr<T>(),
+            .v_max = s.options.amsgrad ? max_exp_avg_sq.data_ptr<T>() : nullptr,
+            .n = p.numel(),
+            .c = adam_constants<T>(s)};
+        segments.add(segment, p, grad, {exp_avg, exp_avg_sq, max_exp_avg_sq});
       });
-      p.bump_version();
     } else {
       adam_ops(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, s);
+      if (zero_grads) raw::fill_(grad, 0.0);
     }
+  }
+  const bool zero_in_pass = zero_grads && segments.can_zero_grads_in_pass();
+  if (s.options.amsgrad) {
+    zero_in_pass ? adam_pass<true, true>(segments, zero_grads)
+                 : adam_pass<true, false>(segments, zero_grads);
+  } else {
+    zero_in_pass ? adam_pass<false, true>(segments, zero_grads)
+                 : adam_pass<false, false>(segments, zero_grads);
   }
 }
 

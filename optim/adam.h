@@ -36,8 +36,12 @@ struct AdamWOptions {
 //   m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
 //   v_max = max(v_max, v) with amsgrad (v_max replaces v below)
 //   p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-// State: "step", "exp_avg" (m), "exp_avg_sq" (v), "max_exp_avg_sq" (amsgrad). CPU
-// contiguous parameters take one fused loop; others (any device) a sequence of raw ops.
+// State: "step", "exp_avg" (m), "exp_avg_sq" (v), "max_exp_avg_sq" (amsgrad). The CPU
+// contiguous parameters of a group (float32 and float64, buffers of the same dtype) are
+// updated in one fused pass: one parallel_for over all their elements, each parameter with
+// its own step count; the others (any device, strided) by a sequence of raw ops, agreeing
+// to rounding (the fused loop may contract a multiply-add into an FMA).
+// step_and_zero_grad(false) zero-fills the gradients in that pass.
 // Throws ValueError for lr, eps or weight_decay < 0, or a beta outside [0, 1).
 class Adam : public Optimizer {
  public:
@@ -49,8 +53,11 @@ class Adam : public Optimizer {
   void check_options(const Options& options) const override;
   std::vector<std::string> state_keys(const Options& options) const override;
   void update(ParamGroup& group) override;
+  void update_and_zero_grad(ParamGroup& group) override;
 
  private:
+  void step_group(ParamGroup& group, bool zero_grads);
+
   bool decoupled_weight_decay_;
 };
 

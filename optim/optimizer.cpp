@@ -117,6 +117,24 @@ void Optimizer::step() {
   for (ParamGroup& group : groups_) update(group);
 }
 
+void Optimizer::step_and_zero_grad(bool set_to_none) {
+  if (set_to_none) {
+    step();
+    zero_grad(true);
+    return;
+  }
+  NoGradGuard no_grad;
+  for (ParamGroup& group : groups_) update_and_zero_grad(group);
+}
+
+void Optimizer::update_and_zero_grad(ParamGroup& group) {
+  update(group);
+  for (const Tensor& p : group.params) {
+    const Tensor grad = p.grad();
+    if (grad.defined()) raw::fill_(grad, 0.0);
+  }
+}
+
 void Optimizer::zero_grad(bool set_to_none) {
   for (const ParamGroup& group : groups_) {
     for (const Tensor& p : group.params) {

@@ -49,6 +49,15 @@ class Optimizer {
   void step();
   // Drops every gradient (set_to_none, PyTorch 2's default) or fills it with zeros.
   void zero_grad(bool set_to_none = true);
+  // step() then zero_grad(set_to_none), with the same results. With set_to_none = false,
+  // Adam, AdamW and SGD fold the zeroing into the update: each gradient of their fused CPU
+  // path (contiguous, same dtype as its parameter, sharing no memory with another tensor of
+  // the step) is zero-filled right after it is read, in the same pass, so the training loop
+  // "forward; backward; step_and_zero_grad(false)" keeps its gradient buffers and touches
+  // them once per step. The other parameters (any device, strided) are zero-filled after
+  // their update, as are those of optimizers without a fused path. With set_to_none = true
+  // there is nothing to fold: the gradients are dropped after the step.
+  void step_and_zero_grad(bool set_to_none = true);
 
   // Appends a group; its options override the defaults. Throws ValueError for an empty group,
   // a non-leaf or non-floating tensor, a parameter already in a group, an unknown option name
@@ -83,6 +92,9 @@ class Optimizer {
   virtual std::vector<std::string> state_keys(const Options& options) const = 0;
   // Updates the parameters of `group` that have a gradient; grad mode is off.
   virtual void update(ParamGroup& group) = 0;
+  // update(group), then every gradient it read filled with zeros. This default runs the two
+  // one after the other; an optimizer with a fused pass overrides it to zero in that pass.
+  virtual void update_and_zero_grad(ParamGroup& group);
 
   ParamState& mutable_state(const Tensor& param) { return state_[param.impl()]; }
   // state[name], created as zeros of the parameter's shape, dtype and device when missing.

@@ -23,8 +23,12 @@ struct SGDOptions {
 //   if momentum != 0:  buf = first step ? g : momentum * buf + (1 - dampening) * g
 //                      g = nesterov ? g + momentum * buf : buf
 //   p -= lr * g
-// State: "momentum_buffer" (only with momentum). Throws ValueError for lr, momentum or
-// weight_decay < 0, or nesterov without momentum > 0 and dampening == 0.
+// State: "momentum_buffer" (only with momentum). The CPU contiguous parameters of a group
+// (float32 and float64, buffers of the same dtype) are updated in one fused pass: one
+// parallel_for over all their elements; the others (any device, strided) by raw in-place ops,
+// agreeing to rounding. step_and_zero_grad(false) zero-fills the gradients in that pass.
+// Throws ValueError for lr, momentum or weight_decay < 0, or nesterov without momentum > 0
+// and dampening == 0.
 class SGD : public Optimizer {
  public:
   explicit SGD(std::vector<Tensor> params, SGDOptions options = {});
@@ -34,6 +38,10 @@ class SGD : public Optimizer {
   void check_options(const Options& options) const override;
   std::vector<std::string> state_keys(const Options& options) const override;
   void update(ParamGroup& group) override;
+  void update_and_zero_grad(ParamGroup& group) override;
+
+ private:
+  void step_group(ParamGroup& group, bool zero_grads);
 };
 
 }  // namespace ignis::optim
