@@ -46,6 +46,13 @@ void avg_pool2d_cuda(const Tensor& in, const Tensor& out, const Window2d& window
                      bool count_include_pad);
 void avg_pool2d_backward_cuda(const Tensor& grad_out, const Tensor& grad_in,
                               const Window2d& window, bool count_include_pad);
+// loss.cu
+void cross_entropy_forward_cuda(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                                const CrossEntropyParams& params, const Tensor& loss,
+                                const Tensor& lse, const Tensor& row_weight);
+void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& target,
+                                 const Tensor& weight, const CrossEntropyParams& params,
+                                 const Tensor& lse, const Tensor& grad, const Tensor& dlogits);
 // cudnn_conv.cpp (compiled, and registered, only when CMake finds cuDNN)
 void conv2d_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias,
                          const Tensor& out, const Window2d& window, int64_t groups);

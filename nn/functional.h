@@ -1,6 +1,8 @@
 // nn::functional: the stateless forms of the layers and losses, as torch.nn.functional.
-// Each is composed from differentiable ops (its backward comes free), except cross_entropy,
-// one fused log-softmax + NLL op with its own backward, and embedding_bag's sum and mean on the
+// Each is composed from differentiable ops (its backward comes free), except cross_entropy
+// (class-index targets: the fused softmax + NLL kernels of tensor/loss.h, forward and
+// backward; probability targets: one composed op with its own backward), conv2d and the
+// pools (their own ops: autograd/conv.h, autograd/pool.h), and embedding_bag's sum and mean on the
 // CPU, a fused gather-reduce with a fused dense backward (nn/embedding_bag.cpp). Not the
 // modules: layers.h, loss.h.
 #pragma once

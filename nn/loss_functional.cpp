@@ -1,14 +1,17 @@
-// nn::functional losses (nn/functional.h): cross_entropy as one fused op with its own
-// backward, the others composed from differentiable ops. Not the loss modules: nn/loss.h.
+// nn::functional losses (nn/functional.h): cross_entropy as one op with its own backward (on
+// the fused kernels of tensor/loss.h for class indices), the others composed from
+// differentiable ops. Not the loss modules: nn/loss.h.
 #include "nn/functional.h"
 
 #include <string>
 #include <vector>
 
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "autograd/reductions.h"
 #include "tensor/factory.h"
 #include "tensor/index_ops.h"
+#include "tensor/loss.h"
 #include "tensor/reduce.h"
 #include "tensor/view_ops.h"
 
@@ -106,6 +109,128 @@ std::pair<Tensor, Tensor> safe_targets(const Tensor& target, int64_t classes,
   return {y_safe, keep};
 }
 
+
+// The rows of `t` (N, C, d...) as (R, C): the class dim moved last, then flattened.
+Tensor flat_rows(const Tensor& t, const ClassRows& rows) {
+  return raw::reshape(raw::permute(t, rows.perm), {-1, rows.classes});
+}
+
+// The shape of input permuted by rows.perm, where a (R, C) gradient is reshaped back to.
+Shape permuted_shape(const Tensor& input, const ClassRows& rows) {
+  Shape permuted = input.sizes();
+  for (size_t d = 0; d < rows.perm.size(); ++d) permuted[d] = input.size(rows.perm[d]);
+  return permuted;
+}
+
+// Class indices: the fused kernels (tensor/loss.h), forward and backward, one pass over the
+// logits each. Under create_graph the backward is written with differentiable ops instead,
+// dlogits = (softmax(x) sum_c a_c - a) g with the per-class coefficients a (R, C) of
+// nn/functional.h, so that second derivatives are exact.
+Tensor cross_entropy_indices(const Tensor& input, const Tensor& target, const ClassRows& rows,
+                             const CrossEntropyOptions& options) {
+  const char* op = "cross_entropy";
+  const DType dtype = input.dtype();
+  const Tensor y = raw::reshape(raw::to(target, kInt64), {-1});  // (R)
+  const Tensor weight = options.weight.defined()
+                            ? raw::to(raw::to(options.weight, dtype), input.device())
+                            : Tensor();  // (C) or undefined
+  const CrossEntropyParams params{.ignore_index = options.ignore_index,
+                                  .label_smoothing = options.label_smoothing};
+  const raw::CrossEntropyRows fused =
+      raw::cross_entropy_forward(flat_rows(input, rows), y, weight, params);
+  Tensor denominator;  // sum of w[y] over kept rows: what Mean divides by
+  Tensor out;
+  switch (options.reduction) {
+    case Reduction::None: out = raw::reshape(fused.loss, rows.sample_shape); break;
+    case Reduction::Sum: out = raw::sum(fused.loss); break;
+    case Reduction::Mean:
+      denominator = raw::sum(fused.row_weight);
+      out = raw::div(raw::sum(fused.loss), denominator);
+      break;
+  }
+  return autograd::record(
+      op, {input}, out,
+      [saved = autograd::SavedTensor(input, op), y, weight, params, lse = fused.lse, denominator,
+       reduction = options.reduction, rows, permuted = permuted_shape(input, rows),
+       op](const Tensor& dout) {
+        const Tensor x = saved.get();
+        const int64_t R = lse.size(0);
+        Tensor drows;  // (R, C)
+        if (GradMode::is_enabled()) {
+          Tensor g;  // the gradient of each row's loss, broadcasting to (R, 1)
+          switch (reduction) {
+            case Reduction::None: g = dout.reshape({-1, 1}); break;
+            case Reduction::Sum: g = dout; break;
+            case Reduction::Mean: g = dout / denominator; break;
+          }
+          auto [y_safe, keep] =
+              safe_targets(y, rows.classes, params.ignore_index, x.dtype(), op);
+          const int64_t C = rows.classes;
+          const Tensor class_weight =
+              weight.defined() ? raw::reshape(weight, {1, C})
+                               : ones({1, C}, {.dtype = x.dtype(), .device = x.device()});
+          const double eps = params.label_smoothing;
+          const Tensor onehot = raw::to(raw::one_hot(y_safe, C), x.dtype());
+          const Tensor coef =
+              raw::mul(raw::add(raw::mul(onehot, Scalar(1.0 - eps)), Scalar(eps / C)),
+                       raw::mul(class_weight, keep));  // (R, C)
+          const Tensor probs = softmax(x.permute(rows.perm).reshape({-1, C}), 1);
+          drows = (probs * coef.sum({1}, true) - coef) * g;
+        } else {
+          Tensor g;  // (R): the gradient of each row's loss
+          switch (reduction) {
+            case Reduction::None: g = raw::reshape(dout, {-1}); break;
+            case Reduction::Sum: g = raw::expand(dout, {R}); break;
+            case Reduction::Mean: g = raw::expand(raw::div(dout, denominator), {R}); break;
+          }
+          drows = raw::cross_entropy_backward(flat_rows(x, rows), y, weight, params, lse, g);
+        }
+        return std::vector<Tensor>{drows.reshape(permuted).permute(rows.inverse_perm)};
+      });
+}
+
+// Class probabilities: composed from raw ops, loss_r = -sum_c a[r, c] logp[r, c] with
+// a = w ((1 - eps) t + eps / C); the backward recomputes the softmax from the saved input
+// with differentiable ops (second derivatives exact too).
+Tensor cross_entropy_probs(const Tensor& input, const Tensor& target, const ClassRows& rows,
+                           const CrossEntropyOptions& options) {
+  const char* op = "cross_entropy";
+  const double eps = options.label_smoothing;
+  const int64_t C = rows.classes;
+  const DType dtype = input.dtype();
+  const Device device = input.device();
+  Tensor logp = raw::log_softmax(flat_rows(input, rows), 1);  // (R, C)
+  Tensor class_weight = options.weight.defined()
+                            ? raw::reshape(raw::to(raw::to(options.weight, dtype), device), {1, C})
+                            : ones({1, C}, {.dtype = dtype, .device = device});
+  Tensor t = raw::to(flat_rows(target, rows), dtype);
+  Tensor coef = raw::mul(raw::add(raw::mul(t, Scalar(1.0 - eps)), Scalar(eps / C)), class_weight);
+  Tensor per_row = raw::neg(raw::sum(raw::mul(coef, logp), {1}));  // (R)
+  Tensor out;
+  switch (options.reduction) {
+    case Reduction::None: out = raw::reshape(per_row, rows.sample_shape); break;
+    case Reduction::Sum: out = raw::sum(per_row); break;
+    case Reduction::Mean:
+      out = raw::div(raw::sum(per_row), scalar_tensor(static_cast<double>(logp.size(0)), dtype,
+                                                      device));
+      break;
+  }
+  return autograd::record(
+      op, {input}, out,
+      [saved = autograd::SavedTensor(input, op), coef, reduction = options.reduction, rows,
+       permuted = permuted_shape(input, rows)](const Tensor& dout) {
+        Tensor g;  // the gradient of each row's loss, (R, 1)
+        switch (reduction) {
+          case Reduction::None: g = dout.reshape({-1, 1}); break;
+          case Reduction::Sum: g = dout; break;
+          case Reduction::Mean: g = dout / static_cast<double>(coef.size(0)); break;
+        }
+        Tensor probs = softmax(saved.get().permute(rows.perm).reshape({-1, coef.size(1)}), 1);
+        Tensor drows = (probs * coef.sum({1}, true) - coef) * g;
+        return std::vector<Tensor>{drows.reshape(permuted).permute(rows.inverse_perm)};
+      });
+}
+
 }  // namespace
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target,
@@ -118,52 +243,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target,
     throw ValueError(std::string(op) + ": label_smoothing must be in [0, 1], got " +
                      std::to_string(eps));
   }
-  const int64_t C = rows.classes;
-  const DType dtype = input.dtype();
-  const Device device = input.device();
-  auto flat = [&](const Tensor& t) { return raw::reshape(raw::permute(t, rows.perm), {-1, C}); };
-  Tensor logp = raw::log_softmax(flat(input), 1);  // (R, C)
-  // Per-class coefficients a (R, C): loss_r = -sum_c a[r, c] logp[r, c].
-  Tensor class_weight = options.weight.defined()
-                            ? raw::reshape(raw::to(raw::to(options.weight, dtype), device), {1, C})
-                            : ones({1, C}, {.dtype = dtype, .device = device});
-  Tensor coef, denominator;
-  if (prob_target) {
-    Tensor t = raw::to(flat(target), dtype);
-    coef = raw::mul(raw::add(raw::mul(t, Scalar(1.0 - eps)), Scalar(eps / C)), class_weight);
-    denominator = scalar_tensor(static_cast<double>(logp.size(0)), dtype, device);
-  } else {
-    auto [y, keep] = safe_targets(target, C, options.ignore_index, dtype, op);
-    Tensor onehot = raw::to(raw::one_hot(y, C), dtype);
-    Tensor weighted_keep = raw::mul(class_weight, keep);  // (R, C): w[c] where kept
-    coef = raw::mul(raw::add(raw::mul(onehot, Scalar(1.0 - eps)), Scalar(eps / C)), weighted_keep);
-    denominator = raw::sum(raw::mul(onehot, weighted_keep));  // sum of w[y] over kept rows
-  }
-  Tensor per_row = raw::neg(raw::sum(raw::mul(coef, logp), {1}));  // (R)
-  Tensor out;
-  switch (options.reduction) {
-    case Reduction::None: out = raw::reshape(per_row, rows.sample_shape); break;
-    case Reduction::Sum: out = raw::sum(per_row); break;
-    case Reduction::Mean: out = raw::div(raw::sum(per_row), denominator); break;
-  }
-  Shape permuted = input.sizes();
-  for (size_t d = 0; d < rows.perm.size(); ++d) permuted[d] = input.size(rows.perm[d]);
-  // The backward recomputes the softmax from the saved input with differentiable ops (one
-  // pass, as exp(logp) would be), so that second derivatives are exact too.
-  return autograd::record(
-      op, {input}, out,
-      [saved = autograd::SavedTensor(input, op), coef, denominator, reduction = options.reduction,
-       perm = rows.perm, permuted, inverse = rows.inverse_perm](const Tensor& dout) {
-        Tensor g;  // the gradient of each row's loss, (R, 1)
-        switch (reduction) {
-          case Reduction::None: g = dout.reshape({-1, 1}); break;
-          case Reduction::Sum: g = dout; break;
-          case Reduction::Mean: g = dout / denominator; break;
-        }
-        Tensor probs = softmax(saved.get().permute(perm).reshape({-1, coef.size(1)}), 1);
-        Tensor drows = (probs * coef.sum({1}, true) - coef) * g;
-        return std::vector<Tensor>{drows.reshape(permuted).permute(inverse)};
-      });
+  return prob_target ? cross_entropy_probs(input, target, rows, options)
+                     : cross_entropy_indices(input, target, rows, options);
 }
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& options) {

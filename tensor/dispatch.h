@@ -11,6 +11,7 @@
 #include "tensor/elementwise.h"
 #include "tensor/generator.h"
 #include "tensor/linalg.h"
+#include "tensor/loss.h"
 #include "tensor/reduce.h"
 #include "tensor/tensor.h"
 
@@ -110,6 +111,22 @@ struct KernelTable {
   // dweight = d sum(out * dout) / dweight, which reads only x
   void (*conv2d_backward_filter)(const Tensor& dout, const Tensor& x, const Tensor& dweight,
                                  const Window2d& window, int64_t groups) = nullptr;
+  // Fused softmax + cross-entropy over rows (tensor/loss.h states the arithmetic and checks
+  // the arguments). logits / dlogits (R, C) and target (R) int64 contiguous, every target in
+  // [0, C) or params.ignore_index (a kernel treats any other as ignored: it never reads or
+  // writes outside a row); weight (C) contiguous of the logits' dtype, or undefined (all 1).
+  // Each row is computed serially in an order fixed by C, so results do not depend on the
+  // thread count.
+  // loss, lse, row_weight (R) overwritten: the row's loss, logsumexp and w[y]; 0 when ignored.
+  void (*cross_entropy_forward)(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                                const CrossEntropyParams& params, const Tensor& loss,
+                                const Tensor& lse, const Tensor& row_weight) = nullptr;
+  // dlogits overwritten: (exp(x - lse) S - a) grad[r] per row, 0 on ignored rows; lse (R)
+  // contiguous from the forward, grad (R) of the logits' dtype with any stride (0: a scalar).
+  void (*cross_entropy_backward)(const Tensor& logits, const Tensor& target,
+                                 const Tensor& weight, const CrossEntropyParams& params,
+                                 const Tensor& lse, const Tensor& grad,
+                                 const Tensor& dlogits) = nullptr;
 };
 
 // The table of a device type; registering replaces the whole table.

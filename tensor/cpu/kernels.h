@@ -44,6 +44,13 @@ void avg_pool2d(const Tensor& in, const Tensor& out, const Window2d& window,
                 bool count_include_pad);
 void avg_pool2d_backward(const Tensor& grad_out, const Tensor& grad_in, const Window2d& window,
                          bool count_include_pad);
+// loss_kernels.cpp
+void cross_entropy_forward(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                           const CrossEntropyParams& params, const Tensor& loss,
+                           const Tensor& lse, const Tensor& row_weight);
+void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                            const CrossEntropyParams& params, const Tensor& lse,
+                            const Tensor& grad, const Tensor& dlogits);
 
 // The table of all of the above (dispatch.cpp registers it for DeviceType::CPU).
 KernelTable make_cpu_kernel_table();

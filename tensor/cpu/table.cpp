@@ -26,6 +26,8 @@ KernelTable make_cpu_kernel_table() {
   t.max_pool2d_backward = max_pool2d_backward;
   t.avg_pool2d = avg_pool2d;
   t.avg_pool2d_backward = avg_pool2d_backward;
+  t.cross_entropy_forward = cross_entropy_forward;
+  t.cross_entropy_backward = cross_entropy_backward;
   return t;
 }
 
