@@ -3,10 +3,11 @@
 // gradients that reach the same node. Single-threaded; not the ops' formulas.
 #include "autograd/backward.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <queue>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
+#include <utility>
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
@@ -42,11 +43,11 @@ Tensor sum_gradients(const Tensor& a, const Tensor& b) {
 
 // Checks a gradient against what its input expects: the same sizes (ShapeError), converted
 // to the input's dtype and device (gradients have their input's dtype, as in PyTorch).
-Tensor validate_gradient(const Tensor& g, const InputMeta& meta, const std::string& op,
+Tensor validate_gradient(const Tensor& g, const InputMeta& meta, const Node& node,
                          size_t input_nr) {
   if (g.sizes() != meta.sizes) {
-    throw ShapeError(op + ": gradient for input " + std::to_string(input_nr) + " has shape " +
-                     g.shape_str() + ", expected " + shape_str(meta.sizes));
+    throw ShapeError(node.name() + ": gradient for input " + std::to_string(input_nr) +
+                     " has shape " + g.shape_str() + ", expected " + shape_str(meta.sizes));
   }
   Tensor out = g;
   if (out.dtype() != meta.dtype) out = out.to(meta.dtype);
@@ -58,56 +59,117 @@ struct LaterFirst {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr < b->sequence_nr; }
 };
 
-// Every node reachable from `roots`, with the number of edges pointing at each.
-std::unordered_map<Node*, int> count_dependencies(const std::vector<Edge>& roots) {
-  std::unordered_map<Node*, int> deps;
-  std::vector<Node*> stack;
-  for (const Edge& e : roots) {
-    if (deps.emplace(e.node.get(), 0).second) stack.push_back(e.node.get());
+// The nodes of one pass, numbered 0..n-1 in discovery order, found by address through an
+// open-addressing table: a pass costs a few vectors, not an allocation per node per map.
+class NodeIndex {
+ public:
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+
+  // The number of `node`, and whether it was added now.
+  std::pair<size_t, bool> insert(Node* node) {
+    if (2 * (nodes_.size() + 1) > slots_.size()) grow();
+    size_t slot = home(node);
+    while (slots_[slot] != kAbsent) {
+      if (nodes_[slots_[slot]] == node) return {slots_[slot], false};
+      slot = (slot + 1) & (slots_.size() - 1);
+    }
+    slots_[slot] = nodes_.size();
+    nodes_.push_back(node);
+    return {nodes_.size() - 1, true};
   }
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    for (const Edge& e : node->next_edges) {
-      if (!e.valid()) continue;
-      auto [it, inserted] = deps.emplace(e.node.get(), 0);
-      ++it->second;
-      if (inserted) stack.push_back(e.node.get());
+
+  // The number of `node`, or kAbsent when it is not in the pass.
+  size_t find(Node* node) const {
+    if (slots_.empty()) return kAbsent;
+    for (size_t slot = home(node);; slot = (slot + 1) & (slots_.size() - 1)) {
+      if (slots_[slot] == kAbsent || nodes_[slots_[slot]] == node) return slots_[slot];
     }
   }
-  return deps;
-}
 
-// The nodes autograd::grad() must run: those with a captured node below them.
-std::unordered_set<Node*> nodes_to_run(const std::unordered_map<Node*, int>& deps,
-                                       const std::vector<Edge>& roots,
-                                       const std::unordered_set<Node*>& captured) {
-  // Topological order (consumers before producers), then a reverse sweep.
-  std::unordered_map<Node*, int> pending = deps;
-  std::vector<Node*> order;
+  size_t size() const { return nodes_.size(); }
+  Node* node(size_t i) const { return nodes_[i]; }
+
+ private:
+  size_t home(Node* node) const {
+    // Nodes are at least 64-byte objects: drop the low bits, mix the rest (Fibonacci hashing).
+    const auto bits = reinterpret_cast<uintptr_t>(node) >> 6;
+    return static_cast<size_t>(bits * 0x9E3779B97F4A7C15ull) & (slots_.size() - 1);
+  }
+
+  void grow() {
+    slots_.assign(std::max<size_t>(32, 2 * slots_.size()), kAbsent);
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      size_t slot = home(nodes_[i]);
+      while (slots_[slot] != kAbsent) slot = (slot + 1) & (slots_.size() - 1);
+      slots_[slot] = i;
+    }
+  }
+
+  std::vector<Node*> nodes_;   // by number
+  std::vector<size_t> slots_;  // a power of two, at most half full: kAbsent or a number
+};
+
+// Every node reachable from `roots` (numbered in `index`), with the number of edges pointing
+// at each (by number).
+std::vector<int> count_dependencies(const std::vector<Edge>& roots, NodeIndex& index) {
+  std::vector<int> deps;
   std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
   for (const Edge& e : roots) {
-    if (pending[e.node.get()] == 0 && seen.insert(e.node.get()).second) {
+    if (index.insert(e.node.get()).second) {
+      deps.push_back(0);
       stack.push_back(e.node.get());
     }
   }
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
-    order.push_back(node);
     for (const Edge& e : node->next_edges) {
-      if (e.valid() && --pending[e.node.get()] == 0) stack.push_back(e.node.get());
+      if (!e.valid()) continue;
+      const auto [i, inserted] = index.insert(e.node.get());
+      if (inserted) {
+        deps.push_back(0);
+        stack.push_back(e.node.get());
+      }
+      ++deps[i];
     }
   }
-  std::unordered_set<Node*> needed;  // captured or with a captured node below
-  std::unordered_set<Node*> run;     // with a needed node below: apply() must run
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
-    for (const Edge& e : node->next_edges) {
-      if (e.valid() && needed.count(e.node.get())) run.insert(node);
+  return deps;
+}
+
+// The nodes autograd::grad() must run (flags by number): those with a captured node below.
+std::vector<char> nodes_to_run(const NodeIndex& index, const std::vector<int>& deps,
+                               const std::vector<Edge>& roots,
+                               const std::vector<char>& captured) {
+  // Topological order (consumers before producers), then a reverse sweep.
+  std::vector<int> pending = deps;
+  std::vector<size_t> order;
+  std::vector<size_t> stack;
+  std::vector<char> seen(index.size(), 0);
+  for (const Edge& e : roots) {
+    const size_t i = index.find(e.node.get());
+    if (pending[i] == 0 && !seen[i]) {
+      seen[i] = 1;
+      stack.push_back(i);
     }
-    if (run.count(node) || captured.count(node)) needed.insert(node);
+  }
+  while (!stack.empty()) {
+    const size_t i = stack.back();
+    stack.pop_back();
+    order.push_back(i);
+    for (const Edge& e : index.node(i)->next_edges) {
+      if (!e.valid()) continue;
+      const size_t j = index.find(e.node.get());
+      if (--pending[j] == 0) stack.push_back(j);
+    }
+  }
+  std::vector<char> needed(index.size(), 0);  // captured or with a captured node below
+  std::vector<char> run(index.size(), 0);     // with a needed node below: apply() must run
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const size_t i = *it;
+    for (const Edge& e : index.node(i)->next_edges) {
+      if (e.valid() && needed[index.find(e.node.get())]) run[i] = 1;
+    }
+    if (run[i] || captured[i]) needed[i] = 1;
   }
   return run;
 }
@@ -160,32 +222,36 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
   // As PyTorch: building a graph of the backward keeps the forward graph (it is part of it).
   retain_graph = retain_graph || create_graph;
   GradModeScope mode(create_graph);
-  std::unordered_map<Node*, int> deps = count_dependencies(root_edges);
-  std::unordered_map<Node*, Tensor> buffers;
+  NodeIndex index;
+  std::vector<int> deps = count_dependencies(root_edges, index);
+  std::vector<Tensor> buffers(index.size());  // the gradient summed so far, by node number
   for (size_t i = 0; i < root_edges.size(); ++i) {
-    Tensor& slot = buffers[root_edges[i].node.get()];
+    Tensor& slot = buffers[index.find(root_edges[i].node.get())];
     slot = sum_gradients(slot, root_grads[i]);
   }
-  std::unordered_set<Node*> run;
-  std::unordered_map<Node*, std::vector<size_t>> capture_slots;
+  std::vector<char> run;
+  std::vector<std::vector<size_t>> capture_slots;  // by node number: the results it fills
   if (captured != nullptr) {
-    std::unordered_set<Node*> captured_set;
+    std::vector<char> captured_flags(index.size(), 0);
+    capture_slots.resize(index.size());
     for (size_t i = 0; i < captured->size(); ++i) {
-      capture_slots[(*captured)[i]].push_back(i);
-      captured_set.insert((*captured)[i]);
+      const size_t n = index.find((*captured)[i]);
+      if (n == NodeIndex::kAbsent) continue;  // not reached: its result stays undefined
+      capture_slots[n].push_back(i);
+      captured_flags[n] = 1;
     }
-    run = nodes_to_run(deps, root_edges, captured_set);
+    run = nodes_to_run(index, deps, root_edges, captured_flags);
   }
 
   std::priority_queue<Node*, std::vector<Node*>, LaterFirst> ready;
-  for (const auto& [node, count] : deps) {
-    if (count == 0) ready.push(node);
+  for (size_t i = 0; i < index.size(); ++i) {
+    if (deps[i] == 0) ready.push(index.node(i));
   }
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
-    Tensor grad = std::move(buffers[node]);
-    buffers.erase(node);
+    const size_t number = index.find(node);
+    Tensor grad = std::move(buffers[number]);
 
     bool execute = true;
     if (captured == nullptr) {
@@ -196,11 +262,8 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
         meta->grad = meta->grad.defined() ? sum_gradients(meta->grad, g) : g;
       }
     } else {
-      auto it = capture_slots.find(node);
-      if (it != capture_slots.end()) {
-        for (size_t slot : it->second) (*results)[slot] = grad;
-      }
-      execute = run.count(node) > 0;
+      for (size_t slot : capture_slots[number]) (*results)[slot] = grad;
+      execute = run[number] != 0;
     }
 
     std::vector<Tensor> grads;
@@ -212,12 +275,12 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& edge = node->next_edges[i];
       if (!edge.valid()) continue;
+      const size_t next = index.find(edge.node.get());
       if (i < grads.size() && grads[i].defined()) {
-        Tensor g = validate_gradient(grads[i], node->input_metas[i], node->name(), i);
-        Tensor& slot = buffers[edge.node.get()];
-        slot = sum_gradients(slot, g);
+        Tensor g = validate_gradient(grads[i], node->input_metas[i], *node, i);
+        buffers[next] = sum_gradients(buffers[next], g);
       }
-      if (--deps[edge.node.get()] == 0) ready.push(edge.node.get());
+      if (--deps[next] == 0) ready.push(edge.node.get());
     }
   }
 }

@@ -84,9 +84,13 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta, 
   return record("addmm", {bias, a, b}, out,
                 [sa = save_if(gb, a, "addmm"), sb = save_if(ga, b, "addmm"), gbias, ga, gb,
                  bias_sizes = bias.sizes(), beta, alpha](const Tensor& dy) {
-                  return Grads{gbias ? sum_to(dy * beta, bias_sizes) : Tensor(),
-                               ga ? mm(dy, mT(sb.get())) * alpha : Tensor(),
-                               gb ? mm(mT(sa.get()), dy) * alpha : Tensor()};
+                  // No temporaries for the usual beta = alpha = 1.
+                  const auto scaled = [](const Tensor& t, double s) {
+                    return s == 1.0 ? t : t * s;
+                  };
+                  return Grads{gbias ? sum_to(scaled(dy, beta), bias_sizes) : Tensor(),
+                               ga ? scaled(mm(dy, mT(sb.get())), alpha) : Tensor(),
+                               gb ? scaled(mm(mT(sa.get()), dy), alpha) : Tensor()};
                 });
 }
 
@@ -100,10 +104,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 [sx = save_if(gw, x, "linear"), sw = save_if(gx, weight, "linear"), gx, gw,
                  gbias, x_sizes = x.sizes(), w_sizes = weight.sizes()](const Tensor& dy) {
                   const int64_t out_features = w_sizes[0], in_features = w_sizes[1];
-                  Tensor dy2 = reshape(dy, {-1, out_features});
+                  // A 2-d x (the usual batch of rows) needs no reshapes: each would be a
+                  // fresh view with its own shape vectors, on every training step.
+                  const bool rows = x_sizes.size() == 2;
+                  Tensor dy2 = rows ? dy : reshape(dy, {-1, out_features});
                   Tensor dx, dw, dbias;
-                  if (gx) dx = reshape(matmul(dy2, sw.get()), x_sizes);
-                  if (gw) dw = mm(mT(dy2), reshape(sx.get(), {-1, in_features}));
+                  if (gx) dx = rows ? mm(dy2, sw.get()) : reshape(matmul(dy2, sw.get()), x_sizes);
+                  if (gw) dw = mm(mT(dy2), rows ? sx.get() : reshape(sx.get(), {-1, in_features}));
                   if (gbias) dbias = sum(dy2, {0});
                   return Grads{dx, dw, dbias};
                 });

@@ -1,12 +1,13 @@
-// The CPU allocator (64-byte aligned, caching large blocks), the per-device allocator
-// registry, and Storage. The CUDA backend brings its own allocator and registers it here.
+// The CPU allocator (64-byte aligned, caching freed blocks by size class), the per-device
+// allocator registry, and Storage. The CUDA backend brings its own allocator and registers it here.
 #include "tensor/storage.h"
 
 #include <array>
+#include <bit>
 #include <cstdlib>
-#include <map>
 #include <mutex>
-#include <vector>
+#include <new>
+#include <utility>
 
 #include "tensor/error.h"
 
@@ -25,20 +26,32 @@ constexpr bool kCacheBlocks = true;
 constexpr bool kCacheBlocks = true;
 #endif
 
-// Blocks from this size up are cached: below it malloc's own bins are as fast, above it
-// malloc maps fresh pages from the kernel for each allocation, and the training loop pays a
-// page fault per 4 KiB for every gradient and temporary.
-constexpr size_t kMinCachedBytes = size_t{64} << 10;
-// At most this many bytes sit unused in the cache; a block freed beyond it goes back to malloc.
-constexpr size_t kMaxCachedBytes = size_t{256} << 20;
+// Small blocks (the activations, gradients and scalars of a small model) and large ones are
+// cached under separate bounds, so that many small blocks cannot crowd out the large ones.
+// Without the small cache a 784-64-10 MLP step at batch 32 spent about a sixth of its time in
+// malloc/free (perf: its blocks of 1-64 KiB made glibc consolidate its fast bins every step).
+// Above 64 KiB malloc maps fresh pages from the kernel for each allocation, and the training
+// loop would pay a page fault per 4 KiB for every gradient and temporary.
 
-// The size class of a cached block: nbytes rounded up to 4 steps per power of two (at most
-// 25% waste), so blocks of nearby sizes are shared.
+// Size classes: multiples of 64 bytes up to 256, then 4 steps per power of two (at most 25%
+// waste), so blocks of nearby sizes are shared. A block larger than the large cache's bound
+// is never cached and gets no class.
+constexpr int kMaxClassLog2 = 28;
+static_assert(size_t{1} << kMaxClassLog2 == kCpuLargeCacheBytes);
+constexpr size_t kNumClasses = 4 + 4 * (kMaxClassLog2 - 8);
+
 size_t size_class(size_t nbytes) {
-  size_t power = kMinCachedBytes;
-  while (power * 2 <= nbytes) power *= 2;
-  const size_t step = power / 4;
+  if (nbytes <= 256) return nbytes <= kCpuAlignment ? kCpuAlignment : (nbytes + 63) / 64 * 64;
+  const size_t step = std::bit_floor(nbytes) / 4;
   return (nbytes + step - 1) / step * step;
+}
+
+// The index of a size class: 0-3 for 64..256 bytes, then 4 per power of two above 256.
+size_t class_index(size_t size) {
+  if (size <= 256) return size / 64 - 1;
+  const size_t power = std::bit_floor(size);
+  const size_t log2 = static_cast<size_t>(std::bit_width(power)) - 1;
+  return 3 + (log2 - 8) * 4 + (size - power) / (power / 4);
 }
 
 void* aligned_allocate(size_t nbytes) {
@@ -52,58 +65,81 @@ void* aligned_allocate(size_t nbytes) {
   return ptr;
 }
 
+// A freed block is linked into its class's list through its own first bytes (every block
+// is at least 64 bytes), so caching never allocates.
+struct FreeBlock {
+  FreeBlock* next;
+};
+
 class CpuAllocator final : public Allocator {
  public:
   void* allocate(size_t nbytes) override {
-    if (!kCacheBlocks || nbytes < kMinCachedBytes) return aligned_allocate(nbytes);
+    if (!kCacheBlocks || nbytes > kCpuLargeCacheBytes) return aligned_allocate(nbytes);
     const size_t size = size_class(nbytes);
+    const size_t index = class_index(size);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        void* ptr = it->second.back();
-        it->second.pop_back();
+      if (FreeBlock* block = free_[index]) {
+        free_[index] = block->next;
+        cached_bytes(size) -= size;
         stats_.cached_bytes -= size;
         stats_.hits += 1;
         note_allocated(size);
-        return ptr;
+        return block;
       }
       stats_.misses += 1;
+      note_allocated(size);
     }
-    void* ptr = aligned_allocate(size);
-    std::lock_guard<std::mutex> lock(mutex_);
-    note_allocated(size);
-    return ptr;
+    try {
+      return aligned_allocate(size);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.allocated_bytes -= size;
+      throw;
+    }
   }
 
   void deallocate(void* ptr, size_t nbytes) override {
-    if (!kCacheBlocks || nbytes < kMinCachedBytes) {
+    if (!kCacheBlocks || nbytes > kCpuLargeCacheBytes) {
       std::free(ptr);
       return;
     }
     const size_t size = size_class(nbytes);
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.allocated_bytes -= size;
-    if (stats_.cached_bytes + size > kMaxCachedBytes) {
-      std::free(ptr);
-      return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.allocated_bytes -= size;
+      size_t& cached = cached_bytes(size);
+      const size_t bound = size < kCpuLargeBlockBytes ? kCpuSmallCacheBytes : kCpuLargeCacheBytes;
+      if (cached + size <= bound) {
+        const size_t index = class_index(size);
+        free_[index] = new (ptr) FreeBlock{free_[index]};
+        cached += size;
+        stats_.cached_bytes += size;
+        return;
+      }
     }
-    free_[size].push_back(ptr);
-    stats_.cached_bytes += size;
+    std::free(ptr);
   }
 
   CpuCacheStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return stats_;
+    CpuCacheStats out = stats_;
+    out.cached_small_bytes = cached_small_;
+    return out;
   }
 
   void empty_cache() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [size, blocks] : free_) {
-      for (void* ptr : blocks) std::free(ptr);
+    std::array<FreeBlock*, kNumClasses> lists;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      lists = free_;
+      free_.fill(nullptr);
+      stats_.cached_bytes = 0;
+      cached_small_ = cached_large_ = 0;
     }
-    free_.clear();
-    stats_.cached_bytes = 0;
+    for (FreeBlock* block : lists) {
+      while (block != nullptr) std::free(std::exchange(block, block->next));
+    }
   }
 
  private:
@@ -114,8 +150,14 @@ class CpuAllocator final : public Allocator {
     }
   }
 
-  std::mutex mutex_;
-  std::map<size_t, std::vector<void*>> free_;  // size class -> unused blocks
+  size_t& cached_bytes(size_t size) {
+    return size < kCpuLargeBlockBytes ? cached_small_ : cached_large_;
+  }
+
+  std::mutex mutex_;  // NOTE: uncontended in a training loop; one lock per allocate/free
+  std::array<FreeBlock*, kNumClasses> free_{};  // class index -> list of unused blocks
+  size_t cached_small_ = 0;                     // bytes in free blocks below kCpuLargeBlockBytes
+  size_t cached_large_ = 0;
   CpuCacheStats stats_{.enabled = kCacheBlocks};
 };
 

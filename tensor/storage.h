@@ -24,14 +24,21 @@ inline constexpr size_t kCpuAlignment = 64;
 
 Allocator* cpu_allocator();
 
-// The CPU allocator keeps freed blocks of 64 KiB and more (up to 256 MiB of them) and hands
-// them out again, so a training loop does not map fresh pages for every gradient. Sizes are
-// rounded up to 4 classes per power of two. Off in AddressSanitizer builds.
+// The CPU allocator keeps freed blocks and hands them out again, so a training loop neither
+// maps fresh pages for every gradient nor calls malloc for every small temporary. Sizes are
+// rounded up to size classes (64-byte steps up to 256 bytes, then 4 classes per power of
+// two). Small and large blocks are cached under separate bounds (kCpuSmallCacheBytes and
+// kCpuLargeCacheBytes of unused blocks); blocks over 256 MiB are never cached. One mutex,
+// uncontended in a training loop. Off in AddressSanitizer builds.
+inline constexpr size_t kCpuLargeBlockBytes = size_t{64} << 10;   // smaller blocks are "small"
+inline constexpr size_t kCpuSmallCacheBytes = size_t{16} << 20;   // bound on cached small blocks
+inline constexpr size_t kCpuLargeCacheBytes = size_t{256} << 20;  // bound on cached large blocks
 struct CpuCacheStats {
   bool enabled = false;             // false in sanitizer builds
   size_t allocated_bytes = 0;       // in cached-size blocks now in use
   size_t peak_allocated_bytes = 0;  // the most allocated_bytes has been
-  size_t cached_bytes = 0;          // in free blocks kept for reuse
+  size_t cached_bytes = 0;          // in free blocks kept for reuse, all sizes
+  size_t cached_small_bytes = 0;    // the part of cached_bytes in blocks below 64 KiB
   size_t hits = 0;                  // allocations served from the cache
   size_t misses = 0;                // allocations that went to malloc
 };
