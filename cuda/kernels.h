@@ -4,6 +4,8 @@
 // so plain .cpp files may include this header.
 #pragma once
 
+#include <span>
+
 #include "tensor/dispatch.h"
 
 namespace ignis::cuda {
@@ -53,6 +55,11 @@ void cross_entropy_forward_cuda(const Tensor& logits, const Tensor& target, cons
 void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& target,
                                  const Tensor& weight, const CrossEntropyParams& params,
                                  const Tensor& lse, const Tensor& grad, const Tensor& dlogits);
+// optim.cu
+void adam_step_cuda(Device device, DType dtype, const AdamStepConstants& c,
+                    std::span<const AdamStepSegment> segments, bool zero_grads);
+void sgd_step_cuda(Device device, DType dtype, const SGDStepConstants& c,
+                   std::span<const SGDStepSegment> segments, bool zero_grads);
 // cudnn_conv.cpp (compiled, and registered, only when CMake finds cuDNN)
 void conv2d_forward_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias,
                          const Tensor& out, const Window2d& window, int64_t groups);

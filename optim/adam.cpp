@@ -1,5 +1,6 @@
 // Adam and AdamW's update rule (see adam.h): one fused pass over all the CPU contiguous
-// parameters of a group, raw in-place ops for the rest. Both follow PyTorch's single-tensor
+// parameters of a group, the device's adam_step slot over its contiguous parameters (a few
+// launches), raw in-place ops for the rest. Both follow PyTorch's single-tensor
 // Adam op by op.
 #include "optim/adam.h"
 
@@ -7,6 +8,7 @@
 
 #include "optim/multi_tensor.h"
 #include "optim/update_ops.h"
+#include "tensor/dispatch.h"
 #include "tensor/elementwise.h"
 
 namespace ignis::optim {
@@ -122,6 +124,24 @@ AdamConstants<T> adam_constants(const AdamStep& s) {
           .neg_step_size = static_cast<T>(-s.step_size)};
 }
 
+// The group's constants for a device's adam_step slot: adam_constants in double, which
+// the kernel rounds to the dtype as adam_constants<T> does.
+AdamStepConstants device_constants(const AdamStep& s) {
+  const AdamConstants<double> c = adam_constants<double>(s);
+  return {.maximize = c.maximize,
+          .amsgrad = s.options.amsgrad,
+          .l2 = c.l2,
+          .decay = c.decay,
+          .lerp_small = c.lerp_small,
+          .weight_decay = c.weight_decay,
+          .decay_factor = c.decay_factor,
+          .weight = c.weight,
+          .one_minus_weight = c.one_minus_weight,
+          .beta2 = c.beta2,
+          .one_minus_beta2 = c.one_minus_beta2,
+          .eps = c.eps};
+}
+
 // The whole group's fused update in one pass (elementwise: the split over the thread pool
 // does not change a result).
 template <bool kAmsgrad, bool kZeroGrad>
@@ -200,6 +220,8 @@ void Adam::update_and_zero_grad(ParamGroup& group) { step_group(group, true); }
 void Adam::step_group(ParamGroup& group, bool zero_grads) {
   AdamStep s{.options = from_options(group.options), .decoupled = decoupled_weight_decay_};
   detail::SegmentList<AdamSegment> segments(group.params.size());
+  detail::DeviceSegmentList<AdamStepSegment, AdamStepConstants> device_segments(
+      &KernelTable::adam_step, group.params.size());
   for (const Tensor& p : group.params) {
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
@@ -222,6 +244,17 @@ void Adam::step_group(ParamGroup& group, bool zero_grads) {
             .c = adam_constants<T>(s)};
         segments.add(segment, p, grad, {exp_avg, exp_avg_sq, max_exp_avg_sq});
       });
+    } else if (device_segments.accepts(p, {grad, exp_avg, exp_avg_sq, max_exp_avg_sq})) {
+      const AdamStepSegment segment{
+          .param = p.raw_data(),
+          .grad = grad.raw_data(),
+          .exp_avg = exp_avg.raw_data(),
+          .exp_avg_sq = exp_avg_sq.raw_data(),
+          .max_exp_avg_sq = s.options.amsgrad ? max_exp_avg_sq.raw_data() : nullptr,
+          .numel = p.numel(),
+          .bias_correction2_sqrt = s.bias_correction2_sqrt,
+          .neg_step_size = -s.step_size};
+      device_segments.add(segment, p, grad, {exp_avg, exp_avg_sq, max_exp_avg_sq});
     } else {
       adam_ops(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, s);
       if (zero_grads) raw::fill_(grad, 0.0);
@@ -235,6 +268,8 @@ void Adam::step_group(ParamGroup& group, bool zero_grads) {
     zero_in_pass ? adam_pass<false, true>(segments, zero_grads)
                  : adam_pass<false, false>(segments, zero_grads);
   }
+  device_segments.run(device_constants(s), name().c_str(), zero_grads,
+                      zero_grads && device_segments.can_zero_grads_in_pass());
 }
 
 }  // namespace ignis::optim

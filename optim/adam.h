@@ -39,8 +39,10 @@ struct AdamWOptions {
 // State: "step", "exp_avg" (m), "exp_avg_sq" (v), "max_exp_avg_sq" (amsgrad). The CPU
 // contiguous parameters of a group (float32 and float64, buffers of the same dtype) are
 // updated in one fused pass: one parallel_for over all their elements, each parameter with
-// its own step count; the others (any device, strided) by a sequence of raw ops, agreeing
-// to rounding (the fused loop may contract a multiply-add into an FMA).
+// its own step count; contiguous parameters on a device whose table has the adam_step slot
+// (CUDA) by that slot, a few launches per device and dtype; the others (strided, or a device
+// without the slot) by a sequence of raw ops, agreeing to rounding (the fused loops may
+// contract a multiply-add into an FMA).
 // step_and_zero_grad(false) zero-fills the gradients in that pass.
 // Throws ValueError for lr, eps or weight_decay < 0, or a beta outside [0, 1).
 class Adam : public Optimizer {

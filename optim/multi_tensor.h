@@ -1,14 +1,17 @@
 // The multi-tensor driver of the fused optimizer steps: one parallel_for over the elements of
-// many parameters laid end to end. Internal to optim/; not the update rules (adam.cpp, sgd.cpp).
+// many CPU parameters laid end to end, and the device slots (adam_step, sgd_step) over many
+// device parameters. Internal to optim/; not the update rules (adam.cpp, sgd.cpp).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "tensor/dispatch.h"
 #include "tensor/elementwise.h"
 #include "tensor/tensor.h"
 #include "tensor/thread_pool.h"
@@ -52,6 +55,31 @@ bool disjoint(std::vector<ByteRange>& ranges);
 // fused pass can update through raw pointers.
 bool fusable(const Tensor& param, std::initializer_list<Tensor> others);
 
+// As fusable, for a parameter on any device but the CPU.
+bool device_fusable(const Tensor& param, std::initializer_list<Tensor> others);
+
+// The tensors one fused step writes: which parameters to mark written, which gradients to
+// zero, and every buffer's bytes, to check that zeroing a gradient in the pass is safe.
+class StepTensors {
+ public:
+  explicit StepTensors(size_t capacity);
+
+  // Records `param`, whose update reads `grad` and writes `buffers` (undefined ones skipped).
+  void add(const Tensor& param, const Tensor& grad, std::initializer_list<Tensor> buffers);
+
+  // True when the gradients can be zero-filled in the pass: no tensor of the step overlaps
+  // another (a gradient shared by two parameters must be read twice before it is zeroed).
+  bool can_zero_grads_in_pass() { return disjoint(ranges_); }
+
+  // After the pass: marks the parameters written, and when zero_grads, the gradients zeroed
+  // (grads_zeroed_in_pass) or zero-fills them now.
+  void finish(bool zero_grads, bool grads_zeroed_in_pass) const;
+
+ private:
+  std::vector<Tensor> params_, grads_;
+  std::vector<ByteRange> ranges_;  // every buffer of the pass: params, grads, state
+};
+
 // The fusable parameters of one step of one group, as segments Segment<float> and
 // Segment<double> (each with a member `int64_t n`, its element count, and the pointers and
 // per-parameter constants of its update), run as one pass by run().
@@ -59,11 +87,7 @@ template <template <typename> class Segment>
 class SegmentList {
  public:
   // Room for `capacity` parameters: adding them reallocates nothing.
-  explicit SegmentList(size_t capacity) {
-    params_.reserve(capacity);
-    grads_.reserve(capacity);
-    ranges_.reserve(4 * capacity);
-  }
+  explicit SegmentList(size_t capacity) : tensors_(capacity) {}
 
   // Appends a segment of `param`, whose update reads `grad` and writes `buffers`.
   template <typename T>
@@ -74,18 +98,11 @@ class SegmentList {
     } else {
       f64_.push_back(segment);
     }
-    params_.push_back(param);
-    grads_.push_back(grad);
-    ranges_.push_back(byte_range(param));
-    ranges_.push_back(byte_range(grad));
-    for (const Tensor& t : buffers) {
-      if (t.defined()) ranges_.push_back(byte_range(t));
-    }
+    tensors_.add(param, grad, buffers);
   }
 
-  // True when the gradients can be zero-filled in the pass: no tensor of the step overlaps
-  // another (a gradient shared by two parameters must be read twice before it is zeroed).
-  bool can_zero_grads_in_pass() { return disjoint(ranges_); }
+  // See StepTensors.
+  bool can_zero_grads_in_pass() { return tensors_.can_zero_grads_in_pass(); }
 
   // Calls fn(segment, begin, end) on elements [begin, end) of every segment (a generic
   // lambda taking const Segment<T>&), in one parallel_for over all of them (see
@@ -104,22 +121,69 @@ class SegmentList {
         fn(f64_[s - f32_.size()], begin, end);
       }
     });
-    for (const Tensor& p : params_) p.bump_version();
-    if (!zero_grads) return;
-    for (const Tensor& g : grads_) {
-      if (grads_zeroed_in_pass) {
-        g.bump_version();
-      } else {
-        raw::fill_(g, 0.0);
-      }
-    }
+    tensors_.finish(zero_grads, grads_zeroed_in_pass);
   }
 
  private:
   std::vector<Segment<float>> f32_;
   std::vector<Segment<double>> f64_;
-  std::vector<Tensor> params_, grads_;
-  std::vector<ByteRange> ranges_;  // every buffer of the pass: params, grads, state
+  StepTensors tensors_;
+};
+
+// The device_fusable parameters of one step of one group, as segments of a device slot
+// (AdamStepSegment with AdamStepConstants, SGDStepSegment with SGDStepConstants): run()
+// calls the slot once per (device, dtype) batch, in the order the batches first appeared.
+template <typename Segment, typename Constants>
+class DeviceSegmentList {
+ public:
+  using Slot = void(Device, DType, const Constants&, std::span<const Segment>, bool);
+
+  DeviceSegmentList(Slot* KernelTable::*slot, size_t capacity)
+      : slot_(slot), tensors_(capacity) {}
+
+  // True when `param` is device_fusable with `others` and its device's table fills the slot.
+  bool accepts(const Tensor& param, std::initializer_list<Tensor> others) const {
+    return device_fusable(param, others) && kernel_table(param.device().type).*slot_ != nullptr;
+  }
+
+  // Appends `segment` (of an accepted `param`, whose update reads `grad` and writes `buffers`).
+  void add(const Segment& segment, const Tensor& param, const Tensor& grad,
+           std::initializer_list<Tensor> buffers) {
+    auto batch = std::find_if(batches_.begin(), batches_.end(), [&](const Batch& b) {
+      return b.device == param.device() && b.dtype == param.dtype();
+    });
+    if (batch == batches_.end()) {
+      batches_.push_back({param.device(), param.dtype(), {}});
+      batch = batches_.end() - 1;
+    }
+    batch->segments.push_back(segment);
+    tensors_.add(param, grad, buffers);
+  }
+
+  // See StepTensors.
+  bool can_zero_grads_in_pass() { return tensors_.can_zero_grads_in_pass(); }
+
+  // Runs the slot (named `op` in errors) on every batch with the group's constants, then
+  // marks the parameters written and zero-fills the gradients when zero_grads (in the
+  // kernels when grads_zeroed_in_pass, afterwards otherwise).
+  void run(const Constants& constants, const char* op, bool zero_grads,
+           bool grads_zeroed_in_pass) const {
+    for (const Batch& b : batches_) {
+      get_kernel(slot_, b.device, op)(b.device, b.dtype, constants, b.segments,
+                                      zero_grads && grads_zeroed_in_pass);
+    }
+    tensors_.finish(zero_grads, grads_zeroed_in_pass);
+  }
+
+ private:
+  struct Batch {
+    Device device;
+    DType dtype;
+    std::vector<Segment> segments;
+  };
+  Slot* KernelTable::*slot_;
+  std::vector<Batch> batches_;
+  StepTensors tensors_;
 };
 
 }  // namespace ignis::optim::detail

@@ -1,9 +1,11 @@
 // SGD's update rule (see sgd.h): one fused pass over all the CPU contiguous parameters of a
-// group, raw in-place ops (any device, no graph) for the rest.
+// group, the device's sgd_step slot over its contiguous parameters (a few launches), raw
+// in-place ops (any device, no graph) for the rest.
 #include "optim/sgd.h"
 
 #include "optim/multi_tensor.h"
 #include "optim/update_ops.h"
+#include "tensor/dispatch.h"
 #include "tensor/elementwise.h"
 
 namespace ignis::optim {
@@ -124,18 +126,30 @@ void SGD::step_group(ParamGroup& group, bool zero_grads) {
   const SGDOptions o = from_options(group.options);
   const bool momentum = o.momentum != 0.0;
   detail::SegmentList<SGDSegment> segments(group.params.size());
+  detail::DeviceSegmentList<SGDStepSegment, SGDStepConstants> device_segments(
+      &KernelTable::sgd_step, group.params.size());
   for (const Tensor& p : group.params) {
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
     Tensor no_buffer;
     Tensor& buf = momentum ? mutable_state(p)["momentum_buffer"] : no_buffer;
-    if (!detail::fusable(p, {grad, buf})) {
+    const bool on_cpu = detail::fusable(p, {grad, buf});
+    if (!on_cpu && !device_segments.accepts(p, {grad, buf})) {
       sgd_ops(p, grad, buf, o);
       if (zero_grads) raw::fill_(grad, 0.0);
       continue;
     }
     const bool first_step = momentum && !buf.defined();
     if (first_step) buf = make_tensor(p.sizes(), p.dtype(), p.device());  // written in the pass
+    if (!on_cpu) {
+      device_segments.add({.param = p.raw_data(),
+                           .grad = grad.raw_data(),
+                           .momentum_buffer = momentum ? buf.raw_data() : nullptr,
+                           .numel = p.numel(),
+                           .first_step = first_step},
+                          p, grad, {buf});
+      continue;
+    }
     visit_floating(p.dtype(), "SGD", [&]<typename T>() {
       const SGDSegment<T> segment{
           .p = p.data_ptr<T>(),
@@ -161,6 +175,16 @@ void SGD::step_group(ParamGroup& group, bool zero_grads) {
     zero_in_pass ? sgd_pass<false, true>(segments, zero_grads)
                  : sgd_pass<false, false>(segments, zero_grads);
   }
+  const SGDStepConstants device_constants{.maximize = o.maximize,
+                                          .l2 = o.weight_decay != 0.0,
+                                          .nesterov = o.nesterov,
+                                          .momentum = momentum,
+                                          .weight_decay = o.weight_decay,
+                                          .momentum_factor = o.momentum,
+                                          .one_minus_dampening = 1.0 - o.dampening,
+                                          .neg_lr = -o.lr};
+  device_segments.run(device_constants, name().c_str(), zero_grads,
+                      zero_grads && device_segments.can_zero_grads_in_pass());
 }
 
 }  // namespace ignis::optim

@@ -7,6 +7,9 @@
 // (see CONTRIBUTING.md). Kernels receive tensors already checked, broadcast and allocated.
 #pragma once
 
+#include <cstdint>
+#include <span>
+
 #include "tensor/conv.h"
 #include "tensor/elementwise.h"
 #include "tensor/generator.h"
@@ -18,6 +21,40 @@
 namespace ignis {
 
 enum class RandomKind { Uniform, Normal, Bernoulli };
+
+// The fused optimizer steps of the adam_step / sgd_step slots (optim/adam.h and optim/sgd.h
+// state the update). A segment is one parameter: device pointers to its contiguous buffers,
+// all of the step's dtype and `numel` elements. Constants are given in double, exactly as
+// the CPU loop computes them; a kernel rounds each to the dtype once (static_cast), as the
+// CPU loop does, then follows the CPU loop's operations in order.
+struct AdamStepSegment {
+  void* param;
+  void* grad;
+  void* exp_avg;
+  void* exp_avg_sq;
+  void* max_exp_avg_sq;  // amsgrad, else null
+  int64_t numel;
+  double bias_correction2_sqrt;  // (1 - beta2^t)^0.5, t this parameter's step
+  double neg_step_size;          // -lr / (1 - beta1^t)
+};
+struct AdamStepConstants {
+  bool maximize, amsgrad;
+  bool l2;          // Adam: g += weight_decay * p
+  bool decay;       // AdamW: p *= decay_factor
+  bool lerp_small;  // m = m + weight (g - m); otherwise m = g - (g - m) one_minus_weight
+  double weight_decay, decay_factor, weight, one_minus_weight, beta2, one_minus_beta2, eps;
+};
+struct SGDStepSegment {
+  void* param;
+  void* grad;
+  void* momentum_buffer;  // with momentum, else null; written (not read) on the first step
+  int64_t numel;
+  bool first_step;        // the momentum buffer starts as the gradient
+};
+struct SGDStepConstants {
+  bool maximize, l2, nesterov, momentum;
+  double weight_decay, momentum_factor, one_minus_dampening, neg_lr;
+};
 
 struct KernelTable {
   // out[...] = value                                      (out: any layout)
@@ -127,6 +164,16 @@ struct KernelTable {
                                  const Tensor& weight, const CrossEntropyParams& params,
                                  const Tensor& lse, const Tensor& grad,
                                  const Tensor& dlogits) = nullptr;
+  // Fused optimizer steps over many parameters of one device and dtype (float32 or float64)
+  // in a few launches: every segment updated in place as the CPU loop of optim/adam.cpp /
+  // optim/sgd.cpp does (see AdamStepSegment); with zero_grads each gradient element is
+  // zeroed right after it is read (the caller checked that no two buffers overlap). Optional
+  // and empty on the CPU, whose fused loop lives in optim/: when empty, optim/ updates a
+  // device's parameters with raw in-place ops.
+  void (*adam_step)(Device device, DType dtype, const AdamStepConstants& c,
+                    std::span<const AdamStepSegment> segments, bool zero_grads) = nullptr;
+  void (*sgd_step)(Device device, DType dtype, const SGDStepConstants& c,
+                   std::span<const SGDStepSegment> segments, bool zero_grads) = nullptr;
 };
 
 // The table of a device type; registering replaces the whole table.
