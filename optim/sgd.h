@@ -27,7 +27,8 @@ struct SGDOptions {
 // (float32 and float64, buffers of the same dtype) are updated in one fused pass: one
 // parallel_for over all their elements; contiguous parameters on a device whose table has
 // the sgd_step slot (CUDA) by that slot, a few launches per device and dtype; the others
-// (strided, or a device without the slot) by raw in-place ops, agreeing to rounding. step_and_zero_grad(false) zero-fills the gradients in that pass.
+// (strided, or a device without the slot) by raw in-place ops, agreeing to rounding.
+// step_and_zero_grad(false) zero-fills the gradients in that pass.
 // Throws ValueError for lr, momentum or weight_decay < 0, or nesterov without momentum > 0
 // and dampening == 0.
 class SGD : public Optimizer {
