@@ -52,9 +52,9 @@ class Optimizer {
   // step() then zero_grad(set_to_none), with the same results. With set_to_none = false,
   // Adam, AdamW and SGD fold the zeroing into the update: each gradient of their fused CPU
   // or device path (contiguous, same dtype as its parameter, sharing no memory with another
-  // tensor of the step) is zero-filled right after it is read, in the same pass, so the training loop
-  // "forward; backward; step_and_zero_grad(false)" keeps its gradient buffers and touches
-  // them once per step. The other parameters (any device, strided) are zero-filled after
+  // tensor of the step) is zero-filled right after it is read, in the same pass, so the
+  // training loop "forward; backward; step_and_zero_grad(false)" keeps its gradient buffers
+  // and touches them once per step. The other parameters (any device, strided) are zero-filled after
   // their update, as are those of optimizers without a fused path. With set_to_none = true
   // there is nothing to fold: the gradients are dropped after the step.
   void step_and_zero_grad(bool set_to_none = true);
