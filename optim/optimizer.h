@@ -54,9 +54,10 @@ class Optimizer {
   // or device path (contiguous, same dtype as its parameter, sharing no memory with another
   // tensor of the step) is zero-filled right after it is read, in the same pass, so the
   // training loop "forward; backward; step_and_zero_grad(false)" keeps its gradient buffers
-  // and touches them once per step. The other parameters (any device, strided) are zero-filled after
-  // their update, as are those of optimizers without a fused path. With set_to_none = true
-  // there is nothing to fold: the gradients are dropped after the step.
+  // and touches them once per step. The other parameters (strided, or a device without the
+  // slot) are zero-filled after their update, as are those of optimizers without a fused
+  // path. With set_to_none = true there is nothing to fold: the gradients are dropped after
+  // the step.
   void step_and_zero_grad(bool set_to_none = true);
 
   // Appends a group; its options override the defaults. Throws ValueError for an empty group,
