@@ -11,35 +11,17 @@
 #include <cstdint>
 
 #include "cuda/kernels.h"
+#include "cuda/launch.cuh"
 #include "cuda/runtime.h"
 
 namespace ignis::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxGrid = int64_t{1} << 20;  // larger work loops over the grid
-
-// Window2d's numbers, and the image and position grid sizes, as a kernel argument.
-struct Geometry {
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-  int64_t H, W, oh, ow;
-};
-
-Geometry geometry(const Window2d& w, int64_t H, int64_t W) {
-  return {w.kernel_size[0], w.kernel_size[1], w.stride[0], w.stride[1], w.padding[0],
-          w.padding[1],     w.dilation[0],    w.dilation[1], H,         W,
-          w.output_size(0, H), w.output_size(1, W)};
-}
-
-unsigned grid_for(int64_t items) {
-  return static_cast<unsigned>(std::clamp<int64_t>((items + kThreads - 1) / kThreads, 1,
-                                                   kMaxGrid));
-}
-
 // One thread per element of y (planes, kh kw, oh ow): the pixel of x (planes, H, W) that
 // window tap (i, j) at position (oy, ox) reads, or 0 in the padding.
 template <typename T>
-__global__ void unfold_kernel(const T* x, T* y, Geometry g, int64_t total) {
+__global__ void unfold_kernel(const T* x, T* y, WindowGeometry g, int64_t total) {
   const int64_t L = g.oh * g.ow;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
@@ -57,7 +39,7 @@ __global__ void unfold_kernel(const T* x, T* y, Geometry g, int64_t total) {
 // One thread per pixel of y (planes, H, W): the sum of the entries of x (planes, kh kw, oh ow)
 // that unfold would have read from it, taps (i, j) in increasing order.
 template <typename T>
-__global__ void fold_kernel(const T* x, T* y, Geometry g, int64_t total) {
+__global__ void fold_kernel(const T* x, T* y, WindowGeometry g, int64_t total) {
   const int64_t L = g.oh * g.ow;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
@@ -87,11 +69,11 @@ __global__ void fold_kernel(const T* x, T* y, Geometry g, int64_t total) {
 void unfold_cuda(const Tensor& in, const Tensor& out, const Window2d& window) {
   const int64_t total = out.numel();
   if (total == 0) return;
-  const Geometry g = geometry(window, in.size(2), in.size(3));
+  const WindowGeometry g = window_geometry(window, in.size(2), in.size(3));
   DeviceGuard guard(in.device());
   const cudaStream_t s = stream(in.device().index);
   visit_dtype(in.dtype(), [&]<typename T>() {
-    unfold_kernel<<<grid_for(total), kThreads, 0, s>>>(cuda::device_data<T>(in), cuda::device_data<T>(out), g,
+    unfold_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(cuda::device_data<T>(in), cuda::device_data<T>(out), g,
                                                        total);
     check_launch("unfold_kernel");
   });
@@ -101,11 +83,11 @@ void unfold_cuda(const Tensor& in, const Tensor& out, const Window2d& window) {
 void fold_cuda(const Tensor& in, const Tensor& out, const Window2d& window) {
   const int64_t total = out.numel();
   if (total == 0) return;
-  const Geometry g = geometry(window, out.size(2), out.size(3));
+  const WindowGeometry g = window_geometry(window, out.size(2), out.size(3));
   DeviceGuard guard(out.device());
   const cudaStream_t s = stream(out.device().index);
   visit_floating(in.dtype(), "fold", [&]<typename T>() {
-    fold_kernel<<<grid_for(total), kThreads, 0, s>>>(cuda::device_data<T>(in), cuda::device_data<T>(out), g,
+    fold_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(cuda::device_data<T>(in), cuda::device_data<T>(out), g,
                                                      total);
     check_launch("fold_kernel");
   });

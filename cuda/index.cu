@@ -10,13 +10,13 @@
 #include <string>
 
 #include "cuda/kernels.h"
+#include "cuda/launch.cuh"
 #include "cuda/runtime.h"
 
 namespace ignis::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxGrid = int64_t{1} << 20;  // larger work loops over the grid
 constexpr int kMaxDims = 12;
 
 // N tensors walked over one shape (`dim` excluded where a kernel says so); strides in
@@ -54,11 +54,6 @@ Walk<N> make_walk(const Shape& sizes, const Tensor* const (&operands)[N], const 
     for (int k = 0; k < N; ++k) w.strides[k][d] = operands[k]->stride(d);
   }
   return w;
-}
-
-unsigned grid_for(int64_t items) {
-  return static_cast<unsigned>(std::clamp<int64_t>((items + kThreads - 1) / kThreads, 1,
-                                                   kMaxGrid));
 }
 
 // Calls f.template operator()<I>() with I the C++ type of an index dtype (int32 or int64).
@@ -138,7 +133,7 @@ void index_select_cuda(const Tensor& in, const Tensor& index, const Tensor& out,
   const cudaStream_t s = stream(in.device().index);
   visit_dtype(in.dtype(), [&]<typename T>() {
     visit_index(index.dtype(), [&]<typename I>() {
-      index_select_kernel<<<grid_for(total), kThreads, 0, s>>>(
+      index_select_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(
           cuda::device_data<T>(in), cuda::device_data<I>(index), cuda::device_data<T>(out), outer, n, k, inner);
       check_launch("index_select_kernel");
     });
@@ -157,7 +152,7 @@ void gather_cuda(const Tensor& in, int64_t dim, const Tensor& index, const Tenso
   const cudaStream_t s = stream(in.device().index);
   visit_dtype(in.dtype(), [&]<typename T>() {
     visit_index(index.dtype(), [&]<typename I>() {
-      gather_kernel<<<grid_for(total), kThreads, 0, s>>>(cuda::device_data<T>(in), cuda::device_data<I>(index),
+      gather_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(cuda::device_data<T>(in), cuda::device_data<I>(index),
                                                          cuda::device_data<T>(out), walk,
                                                          in.stride(dim), total);
       check_launch("gather_kernel");
@@ -178,7 +173,7 @@ void scatter_add_cuda(const Tensor& out, int64_t dim, const Tensor& index, const
   const cudaStream_t s = stream(out.device().index);
   visit_dtype(out.dtype(), [&]<typename T>() {
     visit_index(index.dtype(), [&]<typename I>() {
-      scatter_add_kernel<<<grid_for(slices), kThreads, 0, s>>>(
+      scatter_add_kernel<<<grid_for(slices, kThreads), kThreads, 0, s>>>(
           cuda::device_data<T>(out), cuda::device_data<I>(index), cuda::device_data<T>(src), walk,
           static_cast<int>(dim), slices);
       check_launch("scatter_add_kernel");

@@ -13,48 +13,14 @@
 #include <type_traits>
 
 #include "cuda/kernels.h"
+#include "cuda/launch.cuh"
 #include "cuda/runtime.h"
+#include "tensor/cpu/scalar_ops.h"
 
 namespace ignis::cuda {
 namespace {
 
-constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = 8;
-constexpr int64_t kMaxGrid = int64_t{1} << 20;  // more rows loop over the grid
-
-template <typename T>
-__device__ T exp_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return expf(x);
-  } else {
-    return exp(x);
-  }
-}
-template <typename T>
-__device__ T log_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return logf(x);
-  } else {
-    return log(x);
-  }
-}
-
-// -inf of a floating type. NOTE: not std::numeric_limits, whose constexpr functions device
-// code may not call.
-template <typename T>
-__device__ T minus_infinity() {
-  if constexpr (std::is_same_v<T, float>) {
-    return __int_as_float(static_cast<int>(0xff800000u));
-  } else {
-    return __longlong_as_double(static_cast<long long>(0xfff0000000000000ull));
-  }
-}
-
-// max that lets a NaN win, as the CPU kernel, so a row holding NaN gives NaN.
-template <typename T>
-__device__ T max_nan(T a, T b) {
-  return (isnan(a) || a > b) ? a : b;
-}
 
 // The warp's max / sum of v, in every lane (a butterfly: lane i with lane i ^ w, w = 16..1).
 template <typename T>
@@ -132,11 +98,11 @@ __global__ void forward_kernel(const T* x, const int64_t* y, W w, RowProblem<T> 
     m = warp_max(m);
     T s = T(0), smooth_sum = T(0);
     for (int64_t c = lane; c < C; c += kWarp) {
-      s += exp_of(xr[c] - m);
+      s += scalar_ops::exp_of(xr[c] - m);
       if (p.smooth != T(0)) smooth_sum += w[c] * (m - xr[c]);
     }
     s = warp_sum(s);
-    const T log_s = log_of(s);
+    const T log_s = scalar_ops::log_of(s);
     T l = p.keep * w[t] * ((m - xr[t]) + log_s);
     if (p.smooth != T(0)) {
       l += p.smooth * (warp_sum(smooth_sum) + weight_total<T>(w, C, lane) * log_s);
@@ -171,16 +137,11 @@ __global__ void backward_kernel(const T* x, const int64_t* y, W w, RowProblem<T>
     const T target_g = p.keep * w[t] * g;
     const T row_lse = lse[r];
     for (int64_t c = lane; c < C; c += kWarp) {
-      T v = exp_of(xr[c] - row_lse) * scale - smooth_g * w[c];
+      T v = scalar_ops::exp_of(xr[c] - row_lse) * scale - smooth_g * w[c];
       if (c == t) v -= target_g;
       dr[c] = v;
     }
   }
-}
-
-unsigned grid_for(int64_t rows) {
-  return static_cast<unsigned>(
-      std::clamp<int64_t>((rows + kWarpsPerBlock - 1) / kWarpsPerBlock, 1, kMaxGrid));
 }
 
 // Calls f(weights) with ClassWeights over `weight`'s device data, or UnitWeights.
@@ -203,7 +164,7 @@ void cross_entropy_forward_cuda(const Tensor& logits, const Tensor& target, cons
   const cudaStream_t s = stream(logits.device().index);
   visit_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
     visit_weights<T>(weight, [&](auto w) {
-      forward_kernel<<<grid_for(logits.size(0)), kWarp * kWarpsPerBlock, 0, s>>>(
+      forward_kernel<<<grid_for(logits.size(0), kWarpsPerBlock), kWarp * kWarpsPerBlock, 0, s>>>(
           device_data<T>(logits), device_data<int64_t>(target), w, row_problem<T>(logits, params),
           device_data<T>(loss), device_data<T>(lse), device_data<T>(row_weight));
       check_launch("cross_entropy forward_kernel");
@@ -219,7 +180,7 @@ void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& target,
   const cudaStream_t s = stream(logits.device().index);
   visit_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
     visit_weights<T>(weight, [&](auto w) {
-      backward_kernel<<<grid_for(logits.size(0)), kWarp * kWarpsPerBlock, 0, s>>>(
+      backward_kernel<<<grid_for(logits.size(0), kWarpsPerBlock), kWarp * kWarpsPerBlock, 0, s>>>(
           device_data<T>(logits), device_data<int64_t>(target), w, row_problem<T>(logits, params),
           device_data<T>(lse), device_data<T>(grad), grad.stride(0), device_data<T>(dlogits));
       check_launch("cross_entropy backward_kernel");

@@ -12,41 +12,13 @@
 #include <type_traits>
 
 #include "cuda/kernels.h"
+#include "cuda/launch.cuh"
 #include "cuda/runtime.h"
 
 namespace ignis::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxGrid = int64_t{1} << 20;  // larger work loops over the grid
-
-// Window2d's numbers and the image and position grid sizes, as a kernel argument.
-struct Geometry {
-  int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-  int64_t H, W, oh, ow;
-};
-
-Geometry geometry(const Window2d& w, int64_t H, int64_t W) {
-  return {w.kernel_size[0], w.kernel_size[1], w.stride[0], w.stride[1], w.padding[0],
-          w.padding[1],     w.dilation[0],    w.dilation[1], H,         W,
-          w.output_size(0, H), w.output_size(1, W)};
-}
-
-unsigned grid_for(int64_t items) {
-  return static_cast<unsigned>(std::clamp<int64_t>((items + kThreads - 1) / kThreads, 1,
-                                                   kMaxGrid));
-}
-
-// -inf of a floating type. NOTE: not std::numeric_limits, whose constexpr functions device
-// code may not call.
-template <typename T>
-__device__ T minus_infinity() {
-  if constexpr (std::is_same_v<T, float>) {
-    return __int_as_float(static_cast<int>(0xff800000u));
-  } else {
-    return __longlong_as_double(static_cast<long long>(0xfff0000000000000ull));
-  }
-}
 
 __device__ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 __device__ int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -66,7 +38,7 @@ __device__ void for_each_cover(int64_t c, int64_t k, int64_t s, int64_t p, int64
 
 // One thread per element of values/indices (planes, oh, ow).
 template <typename T>
-__global__ void max_pool2d_kernel(const T* x, T* values, int64_t* indices, Geometry g,
+__global__ void max_pool2d_kernel(const T* x, T* values, int64_t* indices, WindowGeometry g,
                                   int64_t total) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
@@ -99,7 +71,7 @@ __global__ void max_pool2d_kernel(const T* x, T* values, int64_t* indices, Geome
 // index picked it, in increasing window position.
 template <typename T>
 __global__ void max_pool2d_backward_kernel(const T* dout, const int64_t* indices, T* dx,
-                                           Geometry g, int64_t total) {
+                                           WindowGeometry g, int64_t total) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
        t += step) {
@@ -118,7 +90,7 @@ __global__ void max_pool2d_backward_kernel(const T* dout, const int64_t* indices
 }
 
 // The number avg_pool2d divides window (oy, ox) by.
-__device__ int64_t avg_divisor(const Geometry& g, int64_t oy, int64_t ox,
+__device__ int64_t avg_divisor(const WindowGeometry& g, int64_t oy, int64_t ox,
                                bool count_include_pad) {
   if (count_include_pad) return g.kh * g.kw;
   const int64_t y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
@@ -129,7 +101,7 @@ __device__ int64_t avg_divisor(const Geometry& g, int64_t oy, int64_t ox,
 
 // One thread per element of y (planes, oh, ow): the window's in-image sum, row-major.
 template <typename T>
-__global__ void avg_pool2d_kernel(const T* x, T* y, Geometry g, bool count_include_pad,
+__global__ void avg_pool2d_kernel(const T* x, T* y, WindowGeometry g, bool count_include_pad,
                                   int64_t total) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
@@ -151,7 +123,7 @@ __global__ void avg_pool2d_kernel(const T* x, T* y, Geometry g, bool count_inclu
 // One thread per pixel of dx (planes, H, W): dout / divisor of every covering window, in
 // increasing window position.
 template <typename T>
-__global__ void avg_pool2d_backward_kernel(const T* dout, T* dx, Geometry g,
+__global__ void avg_pool2d_backward_kernel(const T* dout, T* dx, WindowGeometry g,
                                            bool count_include_pad, int64_t total) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; t < total;
@@ -177,11 +149,11 @@ void max_pool2d_cuda(const Tensor& in, const Tensor& values, const Tensor& indic
                      const Window2d& window) {
   const int64_t total = values.numel();
   if (total == 0) return;
-  const Geometry g = geometry(window, in.size(2), in.size(3));
+  const WindowGeometry g = window_geometry(window, in.size(2), in.size(3));
   DeviceGuard guard(in.device());
   const cudaStream_t s = stream(in.device().index);
   visit_floating(in.dtype(), "max_pool2d", [&]<typename T>() {
-    max_pool2d_kernel<<<grid_for(total), kThreads, 0, s>>>(
+    max_pool2d_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(
         device_data<T>(in), device_data<T>(values), device_data<int64_t>(indices), g, total);
     check_launch("max_pool2d_kernel");
   });
@@ -192,11 +164,11 @@ void max_pool2d_backward_cuda(const Tensor& grad_out, const Tensor& indices,
                               const Tensor& grad_in, const Window2d& window) {
   const int64_t total = grad_in.numel();
   if (total == 0) return;
-  const Geometry g = geometry(window, grad_in.size(2), grad_in.size(3));
+  const WindowGeometry g = window_geometry(window, grad_in.size(2), grad_in.size(3));
   DeviceGuard guard(grad_in.device());
   const cudaStream_t s = stream(grad_in.device().index);
   visit_floating(grad_out.dtype(), "max_pool2d_backward", [&]<typename T>() {
-    max_pool2d_backward_kernel<<<grid_for(total), kThreads, 0, s>>>(
+    max_pool2d_backward_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(
         device_data<T>(grad_out), device_data<int64_t>(indices), device_data<T>(grad_in), g,
         total);
     check_launch("max_pool2d_backward_kernel");
@@ -208,11 +180,11 @@ void avg_pool2d_cuda(const Tensor& in, const Tensor& out, const Window2d& window
                      bool count_include_pad) {
   const int64_t total = out.numel();
   if (total == 0) return;
-  const Geometry g = geometry(window, in.size(2), in.size(3));
+  const WindowGeometry g = window_geometry(window, in.size(2), in.size(3));
   DeviceGuard guard(in.device());
   const cudaStream_t s = stream(in.device().index);
   visit_floating(in.dtype(), "avg_pool2d", [&]<typename T>() {
-    avg_pool2d_kernel<<<grid_for(total), kThreads, 0, s>>>(
+    avg_pool2d_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(
         device_data<T>(in), device_data<T>(out), g, count_include_pad, total);
     check_launch("avg_pool2d_kernel");
   });
@@ -223,11 +195,11 @@ void avg_pool2d_backward_cuda(const Tensor& grad_out, const Tensor& grad_in,
                               const Window2d& window, bool count_include_pad) {
   const int64_t total = grad_in.numel();
   if (total == 0) return;
-  const Geometry g = geometry(window, grad_in.size(2), grad_in.size(3));
+  const WindowGeometry g = window_geometry(window, grad_in.size(2), grad_in.size(3));
   DeviceGuard guard(grad_in.device());
   const cudaStream_t s = stream(grad_in.device().index);
   visit_floating(grad_out.dtype(), "avg_pool2d_backward", [&]<typename T>() {
-    avg_pool2d_backward_kernel<<<grid_for(total), kThreads, 0, s>>>(
+    avg_pool2d_backward_kernel<<<grid_for(total, kThreads), kThreads, 0, s>>>(
         device_data<T>(grad_out), device_data<T>(grad_in), g, count_include_pad, total);
     check_launch("avg_pool2d_backward_kernel");
   });

@@ -12,46 +12,14 @@
 #include <type_traits>
 
 #include "cuda/kernels.h"
+#include "cuda/launch.cuh"
 #include "cuda/runtime.h"
+#include "tensor/cpu/scalar_ops.h"
 
 namespace ignis::cuda {
 namespace {
 
-constexpr int kWarp = 32;
 constexpr int kMaxThreads = 256;
-constexpr int64_t kMaxGrid = int64_t{1} << 20;  // larger work loops over the grid
-
-template <typename T>
-__device__ T exp_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return expf(x);
-  } else {
-    return exp(x);
-  }
-}
-template <typename T>
-__device__ T log_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return logf(x);
-  } else {
-    return log(x);
-  }
-}
-
-// max that lets a NaN win, so a row holding NaN gives NaN everywhere (as the CPU).
-template <typename T>
-__device__ T max_nan(T a, T b) {
-  return (isnan(a) || a > b) ? a : b;
-}
-
-template <typename T>
-__device__ T neg_inf() {
-  if constexpr (std::is_same_v<T, float>) {
-    return __int_as_float(static_cast<int>(0xff800000u));
-  } else {
-    return __longlong_as_double(static_cast<long long>(0xfff0000000000000ull));
-  }
-}
 
 struct MaxOp {
   template <typename T> __device__ T operator()(T a, T b) const { return max_nan(a, b); }
@@ -95,18 +63,18 @@ __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, b
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const T* xr = x + r * n;
     T* yr = y + r * n;
-    T m = neg_inf<T>();
+    T m = minus_infinity<T>();
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = max_nan(m, xr[i]);
     m = block_reduce(m, MaxOp{}, shared);
     T total = T(0);
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-      const T e = exp_of(xr[i] - m);
+      const T e = scalar_ops::exp_of(xr[i] - m);
       if (!log) yr[i] = e;
       total += e;
     }
     total = block_reduce(total, SumOp{}, shared);
     if (log) {
-      const T log_total = log_of(total);
+      const T log_total = scalar_ops::log_of(total);
       for (int64_t i = threadIdx.x; i < n; i += blockDim.x) yr[i] = (xr[i] - m) - log_total;
     } else {
       const T scale = T(1) / total;
@@ -126,16 +94,16 @@ __global__ void softmax_columns_kernel(const T* x, T* y, int64_t outer, int64_t 
     const int64_t base = (t / inner) * n * inner + t % inner;
     const T* xc = x + base;
     T* yc = y + base;
-    T m = neg_inf<T>();
+    T m = minus_infinity<T>();
     for (int64_t i = 0; i < n; ++i) m = max_nan(m, xc[i * inner]);
     T total = T(0);
     for (int64_t i = 0; i < n; ++i) {
-      const T e = exp_of(xc[i * inner] - m);
+      const T e = scalar_ops::exp_of(xc[i * inner] - m);
       if (!log) yc[i * inner] = e;
       total += e;
     }
     if (log) {
-      const T log_total = log_of(total);
+      const T log_total = scalar_ops::log_of(total);
       for (int64_t i = 0; i < n; ++i) yc[i * inner] = (xc[i * inner] - m) - log_total;
     } else {
       const T scale = T(1) / total;
