@@ -13,6 +13,7 @@
 #include "nn/functional.h"
 #include "support/compare.h"
 #include "support/cuda_test.h"
+#include "support/threads_and_windows.h"
 #include "tensor/backend.h"
 #include "tensor/conv.h"
 #include "tensor/factory.h"
@@ -33,13 +34,6 @@ class CudaConv : public test::CudaTest {};
   return tensors_close(what, gpu.cpu(), cpu, tol);
 }
 
-std::string window_str(const Window2d& w) {
-  return "kernel " + shape_str({w.kernel_size[0], w.kernel_size[1]}) + " stride " +
-         shape_str({w.stride[0], w.stride[1]}) + " padding " +
-         shape_str({w.padding[0], w.padding[1]}) + " dilation " +
-         shape_str({w.dilation[0], w.dilation[1]});
-}
-
 // Windows that overlap, skip pixels, pad, dilate, and differ per axis.
 const std::vector<Window2d> kWindows = {
     {{3, 3}, {1, 1}, {0, 0}, {1, 1}}, {{3, 3}, {1, 1}, {1, 1}, {1, 1}},
@@ -51,7 +45,7 @@ TEST_F(CudaConv, UnfoldIsExactForEveryDtype) {
   for (const DType dtype : {kFloat32, kFloat64, kInt64, kUInt8}) {
     const Tensor x = normal({2, 3, 9, 11}, kFloat64, 1).to(dtype);
     for (const Window2d& w : kWindows) {
-      EXPECT_TRUE(close("unfold " + window_str(w) + " " + dtype_name(dtype),
+      EXPECT_TRUE(close("unfold " + test::window_str(w) + " " + dtype_name(dtype),
                         raw::unfold(x.cuda(), w), raw::unfold(x, w)));
     }
   }
@@ -63,7 +57,7 @@ TEST_F(CudaConv, FoldIsExact) {
       const int64_t H = 9, W = 11;
       const int64_t L = w.output_size(0, H) * w.output_size(1, W);
       const Tensor cols = normal({2, 3 * w.kernel_size[0] * w.kernel_size[1], L}, dtype, 2);
-      EXPECT_TRUE(close("fold " + window_str(w) + " " + dtype_name(dtype),
+      EXPECT_TRUE(close("fold " + test::window_str(w) + " " + dtype_name(dtype),
                         raw::fold(cols.cuda(), {H, W}, w), raw::fold(cols, {H, W}, w)));
     }
   }

@@ -13,6 +13,7 @@
 #include "autograd/reductions.h"
 #include "nn/functional.h"
 #include "support/cuda_test.h"
+#include "support/threads_and_windows.h"
 #include "tensor/backend.h"
 #include "tensor/factory.h"
 #include "tensor/pool.h"
@@ -42,13 +43,6 @@ class CudaPool : public test::CudaTest {};
   return ::testing::AssertionSuccess();
 }
 
-std::string window_str(const Window2d& w) {
-  return "kernel " + shape_str({w.kernel_size[0], w.kernel_size[1]}) + " stride " +
-         shape_str({w.stride[0], w.stride[1]}) + " padding " +
-         shape_str({w.padding[0], w.padding[1]}) + " dilation " +
-         shape_str({w.dilation[0], w.dilation[1]});
-}
-
 // The CNN's 2x2 stride 2 (the CPU's fast path), overlapping, padded, dilated, per-axis.
 const std::vector<Window2d> kWindows = {
     {{2, 2}, {2, 2}, {0, 0}, {1, 1}}, {{3, 3}, {1, 1}, {1, 1}, {1, 1}},
@@ -63,7 +57,7 @@ TEST_F(CudaPool, MaxPool2dValuesIndicesAndBackwardAreExact) {
     x.select(0, 0).select(0, 0).select(0, 5).fill_(std::numeric_limits<double>::quiet_NaN());
     x.select(0, 0).select(0, 1).fill_(-std::numeric_limits<double>::infinity());
     for (const Window2d& w : kWindows) {
-      const std::string what = window_str(w) + " " + dtype_name(dtype);
+      const std::string what = test::window_str(w) + " " + dtype_name(dtype);
       const auto [values, indices] = raw::max_pool2d(x, w);
       const auto [gpu_values, gpu_indices] = raw::max_pool2d(x.cuda(), w);
       EXPECT_TRUE(exact("values " + what, gpu_values, values));
@@ -83,7 +77,7 @@ TEST_F(CudaPool, AvgPool2dAndBackwardAreExact) {
       if (w.dilation[0] != 1 || w.dilation[1] != 1) continue;
       for (const bool include : {true, false}) {
         const std::string what =
-            window_str(w) + " " + dtype_name(dtype) + (include ? " include pad" : " exclude pad");
+            test::window_str(w) + " " + dtype_name(dtype) + (include ? " include pad" : " exclude pad");
         const Tensor y = raw::avg_pool2d(x, w, include);
         EXPECT_TRUE(exact("avg_pool2d " + what, raw::avg_pool2d(x.cuda(), w, include), y));
         const Tensor dout = normal(y.sizes(), dtype, 4);

@@ -17,6 +17,7 @@
 #include "tensor/factory.h"
 #include "tensor/thread_pool.h"
 #include "support/compare.h"
+#include "support/threads_and_windows.h"
 
 namespace ignis {
 namespace {
@@ -120,20 +121,8 @@ TEST(Conv2dOp, ComputesOnlyTheGradientsAskedFor) {
   EXPECT_FALSE(out.requires_grad());
 }
 
-// Restores the thread count on scope exit.
-class ThreadCount {
- public:
-  ThreadCount() : saved_(get_num_threads()) {}
-  ~ThreadCount() { set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
-
 TEST(Conv2dOp, OneAndTwoThreadsGiveTheSameBits) {
-  ThreadCount restore;
+  test::ThreadCountGuard restore;
   for (const Config& c : {configs()[0], configs()[2], configs().back()}) {
     SCOPED_TRACE(c.name);
     set_num_threads(1);

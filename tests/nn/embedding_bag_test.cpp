@@ -11,6 +11,7 @@
 #include "autograd/backward.h"
 #include "autograd/gradcheck.h"
 #include "nn/functional.h"
+#include "support/threads_and_windows.h"
 #include "tensor/factory.h"
 #include "tensor/thread_pool.h"
 
@@ -21,18 +22,6 @@ namespace F = nn::functional;
 using nn::EmbeddingBagMode;
 
 constexpr int64_t kV = 5000, kD = 16, kB = 300;
-
-// Restores the thread count on scope exit.
-class ThreadCount {
- public:
-  ThreadCount() : saved_(get_num_threads()) {}
-  ~ThreadCount() { set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
 
 // Flat indices drawn from a small range (so rows repeat within and across bags) and offsets
 // of kB bags of 0..9 entries (some empty).
@@ -56,7 +45,7 @@ Batch make_batch() {
 
 // out (B, D) and dweight (V, D) of a float32 mean bag with dout = ones, at `threads` threads.
 std::pair<std::vector<float>, std::vector<float>> run_fused(const Batch& batch, int threads) {
-  ThreadCount restore;
+  test::ThreadCountGuard restore;
   set_num_threads(threads);
   Generator gen(5);
   const Tensor weight = randn({kV, kD}, {}, &gen);

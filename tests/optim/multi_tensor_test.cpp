@@ -18,6 +18,7 @@
 #include "optim/multi_tensor.h"
 #include "optim/rmsprop.h"
 #include "optim/sgd.h"
+#include "support/threads_and_windows.h"
 #include "tensor/elementwise.h"
 #include "tensor/factory.h"
 #include "tensor/generator.h"
@@ -144,24 +145,12 @@ void expect_same_bits(const std::vector<std::vector<double>>& a,
   }
 }
 
-// Threads used by a test body, restored afterwards.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(get_num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
-
 constexpr int kSteps = 3;
 
 // kSteps steps of one optimizer over all of `specs`, with `threads` threads.
 std::vector<std::vector<double>> run_group(const std::string& name,
                                            const std::vector<ParamSpec>& specs, int threads) {
-  const ThreadCount thread_count(threads);
+  const test::ThreadCountGuard thread_count(threads);
   const std::vector<Tensor> params = make_params(specs);
   const std::unique_ptr<Optimizer> optimizer = optimizer_table().at(name)(params);
   for (int s = 0; s < kSteps; ++s) {
@@ -283,7 +272,7 @@ TEST(StepAndZeroGrad, OptimizerWithoutFusedPassZeroesAfterTheStep) {
 }
 
 TEST(SegmentChunks, EveryElementOnceInOrderedPieces) {
-  const ThreadCount thread_count(2);
+  const test::ThreadCountGuard thread_count(2);
   const std::vector<int64_t> sizes = {0, 5, 0, 70000, 3, 200000, 0, 1};
   std::vector<std::vector<int>> seen(sizes.size());
   for (size_t s = 0; s < sizes.size(); ++s) seen[s].assign(static_cast<size_t>(sizes[s]), 0);

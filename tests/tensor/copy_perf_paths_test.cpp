@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/threads_and_windows.h"
 #include "tensor/cpu/strided.h"
 #include "tensor/elementwise.h"
 #include "tensor/factory.h"
@@ -25,16 +26,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-
-// Restores the thread count a test changes.
-class ThreadCountGuard {
- public:
-  ThreadCountGuard() : saved_(get_num_threads()) {}
-  ~ThreadCountGuard() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 // Values of `dtype`: random for floating dtypes, else 0, 1, 2, ... converted (wrapping).
 Tensor values(const Shape& shape, DType dtype, uint64_t seed = 7) {
@@ -133,7 +124,7 @@ TEST(TiledCopy, DtypeConversionOfTransposedSource) {
 }
 
 TEST(TiledCopy, ThreadCountDoesNotChangeTheResult) {
-  ThreadCountGuard guard;
+  test::ThreadCountGuard guard;
   const Tensor src = raw::t(values({1001, 3000}, kFloat32));
   set_num_threads(1);
   const Tensor one = raw::contiguous(src);
@@ -224,7 +215,7 @@ TEST(ColumnReduce, RowsSpanningSeveralBlocksMatchThePermutedRowReduction) {
 }
 
 TEST(ColumnReduce, BitIdenticalForAnyThreadCount) {
-  ThreadCountGuard guard;
+  test::ThreadCountGuard guard;
   const Tensor x = values({3000, 1001}, kFloat32, 99);
   set_num_threads(1);
   const Tensor sum1 = raw::sum(x, {0});

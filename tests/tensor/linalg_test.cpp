@@ -19,6 +19,7 @@
 #include "tensor/factory.h"
 #include "tensor/thread_pool.h"
 #include "tensor/view_ops.h"
+#include "support/threads_and_windows.h"
 
 namespace ignis {
 namespace {
@@ -142,17 +143,6 @@ class GemmIsaGuard {
   cpu::GemmIsa saved_;
 };
 
-class ThreadCountGuard {
- public:
-  ThreadCountGuard() : saved_(get_num_threads()) {}
-  ~ThreadCountGuard() { set_num_threads(saved_); }
-  ThreadCountGuard(const ThreadCountGuard&) = delete;
-  ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
-
- private:
-  int saved_;
-};
-
 class GemmKernelTest : public ::testing::TestWithParam<cpu::GemmIsa> {
  protected:
   void SetUp() override {
@@ -271,7 +261,7 @@ TEST(GemmKernel, RejectsIntegerDtype) {
 // Each C element is computed by one thread in a fixed order: 1 and 2 threads agree bit for
 // bit, for slices along m, along n and across batches.
 TEST(GemmKernel, ThreadCountInvariant) {
-  ThreadCountGuard guard;
+  test::ThreadCountGuard guard;
   const int64_t shapes[][4] = {{300, 200, 500, 1}, {700, 60, 129, 1}, {33, 47, 65, 60}};
   for (const auto& [m, n, k, batch] : shapes) {
     GemmCase<float> one;

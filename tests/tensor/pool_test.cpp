@@ -15,6 +15,7 @@
 #include "tensor/generator.h"
 #include "tensor/thread_pool.h"
 #include "tensor/view_ops.h"
+#include "support/threads_and_windows.h"
 
 namespace ignis {
 namespace {
@@ -30,13 +31,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 Window2d window(std::array<int64_t, 2> k, std::array<int64_t, 2> s, std::array<int64_t, 2> p = {0, 0},
                 std::array<int64_t, 2> d = {1, 1}) {
   return {.kernel_size = k, .stride = s, .padding = p, .dilation = d};
-}
-
-std::string window_str(const Window2d& w) {
-  return "k " + shape_str({w.kernel_size[0], w.kernel_size[1]}) + " s " +
-         shape_str({w.stride[0], w.stride[1]}) + " p " +
-         shape_str({w.padding[0], w.padding[1]}) + " d " +
-         shape_str({w.dilation[0], w.dilation[1]});
 }
 
 // The in-image taps of window (oy, ox) as flat plane indices, in row-major (i, j) order.
@@ -103,7 +97,7 @@ TEST(MaxPool2d, MatchesTheReferenceForEveryWindowAndDtype) {
         const auto [values, indices] = raw::max_pool2d(x, w);
         const MaxRef want = reference_max(x.to(kFloat64).to_vector<double>(),
                                           shape[0] * shape[1], shape[2], shape[3], w);
-        const std::string what = window_str(w) + " " + shape_str(shape);
+        const std::string what = test::window_str(w) + " " + shape_str(shape);
         EXPECT_EQ(values.sizes(), (Shape{shape[0], shape[1], w.output_size(0, shape[2]),
                                          w.output_size(1, shape[3])}))
             << what;
@@ -120,7 +114,7 @@ TEST(MaxPool2d, FirstMaximumWinsOnTies) {
   for (const Window2d& w : {window({2, 2}, {2, 2}), window({3, 3}, {1, 1}, {1, 1})}) {
     const auto [values, indices] = raw::max_pool2d(full({1, 1, 4, 4}, 5.0), w);
     const MaxRef want = reference_max(std::vector<double>(16, 5.0), 1, 4, 4, w);
-    EXPECT_THAT(indices.to_vector<int64_t>(), ElementsAreArray(want.indices)) << window_str(w);
+    EXPECT_THAT(indices.to_vector<int64_t>(), ElementsAreArray(want.indices)) << test::window_str(w);
   }
   const auto [values, indices] = raw::max_pool2d(full({1, 1, 2, 2}, 1.0), window({2, 2}, {2, 2}));
   EXPECT_THAT(indices.to_vector<int64_t>(), ElementsAre(0));
@@ -136,9 +130,9 @@ TEST(MaxPool2d, NaNPropagatesAndTheFirstNaNWins) {
       const MaxRef want = reference_max(v, 1, 4, 4, w);
       const std::vector<double> got = values.to(kFloat64).to_vector<double>();
       for (size_t i = 0; i < got.size(); ++i) {
-        EXPECT_EQ(std::isnan(got[i]), std::isnan(want.values[i])) << window_str(w) << " " << i;
+        EXPECT_EQ(std::isnan(got[i]), std::isnan(want.values[i])) << test::window_str(w) << " " << i;
       }
-      EXPECT_THAT(indices.to_vector<int64_t>(), ElementsAreArray(want.indices)) << window_str(w);
+      EXPECT_THAT(indices.to_vector<int64_t>(), ElementsAreArray(want.indices)) << test::window_str(w);
     }
   }
   const auto [values, indices] = raw::max_pool2d(from_vector(v, Shape{1, 1, 4, 4}),
@@ -193,7 +187,7 @@ TEST(MaxPool2dBackward, SumsGradientsAtTheArgmaxInPositionOrder) {
       }
       EXPECT_EQ(din.sizes(), shape);
       EXPECT_THAT(din.to_vector<double>(), ElementsAreArray(want))
-          << window_str(w) << " " << shape_str(shape);
+          << test::window_str(w) << " " << shape_str(shape);
     }
   }
 }
@@ -223,7 +217,7 @@ TEST(AvgPool2d, ForwardAndBackwardMatchTheReference) {
   const Tensor x = random_images(shape, kFloat64, 9);
   for (const Window2d& w : windows) {
     for (const bool include : {true, false}) {
-      const std::string what = window_str(w) + (include ? " include pad" : " exclude pad");
+      const std::string what = test::window_str(w) + (include ? " include pad" : " exclude pad");
       const Tensor y = raw::avg_pool2d(x, w, include);
       const std::vector<double> want =
           reference_avg(x.to_vector<double>(), 6, shape[2], shape[3], w, include);

@@ -14,6 +14,7 @@
 #include "tensor/factory.h"
 #include "tensor/thread_pool.h"
 #include "tensor/view_ops.h"
+#include "support/threads_and_windows.h"
 
 namespace ignis {
 namespace {
@@ -32,16 +33,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 Tensor iota(const Shape& shape, DType dtype = kFloat32) {
   return raw::reshape(arange(0, numel_of(shape), 1, TensorOptions{.dtype = dtype}), shape);
 }
-
-// Restores the thread count a test changes.
-class ThreadCountGuard {
- public:
-  ThreadCountGuard() : saved_(get_num_threads()) {}
-  ~ThreadCountGuard() { set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 template <typename T>
 class ReduceFloatTest : public ::testing::Test {};
@@ -301,7 +292,7 @@ TEST(Reduce, LongRowsSpanningManyBlocks) {
 }
 
 TEST(Reduce, SumIsAccurateAndIndependentOfThreadCount) {
-  ThreadCountGuard guard;
+  test::ThreadCountGuard guard;
   Generator gen(1234);
   const Tensor x = randn({1000000}, {}, &gen);
   const Tensor rows = raw::reshape(x, {4, 250000});
