@@ -5,9 +5,13 @@
 // Not a Google Benchmark suite (that is gemm_bench.cpp): one table, meant to be read by people.
 //
 // Usage: gemm_vs_openblas [--threads N] [--runs R] [--filter TEXT] [--clock wall|cpu]
+//                         [--only ignis|openblas]
 //   defaults: ignis's thread count, 7 runs, every shape (else those whose name contains TEXT),
-//   wall-clock time. `--clock cpu` (one thread only) times the calling thread's CPU time, which
-//   leaves out the time it was descheduled: steadier numbers on a shared, time-sliced machine.
+//   wall-clock time, both libraries. `--only` times one library and never calls the other, so
+//   the other's idle threads cannot take a vCPU from it (OpenBLAS's workers spin for a while
+//   after each call): it prints `shape GFLOP/s` lines (median of R >= 1 runs) for
+//   bench/gemm_two_processes.sh, which runs the two libraries in alternating processes.
+//   `--clock cpu` (one thread only) times the calling thread's CPU time, which leaves out the time it was descheduled: steadier numbers on a shared, time-sliced machine.
 // For a fair comparison, run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so OpenBLAS
 // picks its own kernel for this CPU; the table's header names that kernel.
 #include <cblas.h>
@@ -155,6 +159,25 @@ double relative_difference(const GemmShape& s, Operands& o) {
   return scale > 0.0 ? diff / scale : diff;
 }
 
+// `--only`: one library's median GFLOP/s per shape, one `shape GFLOP/s` line each, the other
+// library never called (so none of its threads exist).
+int time_one_library(bool ignis_side, int runs, const std::string& filter, bool cpu_clock) {
+  std::mt19937 rng(0);
+  for (const GemmShape& s : ignis::bench::gemm_shapes()) {
+    if (s.name.find(filter) == std::string::npos) continue;
+    Operands o = make_operands(s, rng);
+    const auto call = [&] { ignis_side ? run_ignis(s, o) : run_openblas(s, o); };
+    call();  // warm-up: packing buffers, threads
+    const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
+    const int64_t reps = std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
+    std::vector<double> g;
+    for (int r = 0; r < runs; ++r) g.push_back(gflops(s, reps, cpu_clock, call));
+    std::printf("%s %.2f\n", s.name.c_str(), median(g));
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,19 +185,26 @@ int main(int argc, char** argv) {
   int runs = 7;
   std::string filter;
   bool cpu_clock = false;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--runs") == 0) runs = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--filter") == 0) filter = argv[i + 1];
     else if (std::strcmp(argv[i], "--clock") == 0) cpu_clock = std::strcmp(argv[i + 1], "cpu") == 0;
+    else if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
-  if (threads < 1 || runs < 5 || (cpu_clock && threads != 1)) {
+  const bool valid_only = only.empty() || only == "ignis" || only == "openblas";
+  if (threads < 1 || runs < (only.empty() ? 5 : 1) || (cpu_clock && threads != 1) ||
+      !valid_only) {
     std::fprintf(stderr, "usage: gemm_vs_openblas [--threads N>=1] [--runs R>=5] "
-                         "[--filter TEXT] [--clock wall|cpu (cpu: one thread only)]\n");
+                         "[--filter TEXT] [--clock wall|cpu (cpu: one thread only)] "
+                         "[--only ignis|openblas (then R >= 1)]\n");
     return 2;
   }
   ignis::set_num_threads(threads);
-  openblas_set_num_threads(threads);
+  // Not with `--only ignis`: setting the count starts OpenBLAS's workers, which then spin.
+  if (only != "ignis") openblas_set_num_threads(threads);
+  if (!only.empty()) return time_one_library(only == "ignis", runs, filter, cpu_clock);
 
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   const char* l2 = std::getenv("OPENBLAS_L2_SIZE");
@@ -234,7 +264,13 @@ int main(int argc, char** argv) {
   };
   ratio_verdict("square 256-2048", squares);
   ratio_verdict("MLP shapes", mlp);
-  if (peak_1024 > 0.0) {
+  if (threads > 1) {
+    std::printf("(%d threads in one process: OpenBLAS's workers spin for a while after each call "
+                "and share the vCPUs with whatever runs next, the FMA probe included; "
+                "bench/gemm_two_processes.sh times each library in a process of its own)\n",
+                threads);
+  }
+  if (peak_1024 > 0.0 && threads == 1) {
     const double fraction = ours_1024 / peak_1024;
     std::printf("square_1024: ignis >= 85%% of the FMA peak: %s (%.1f%%: %.1f of %.1f GFLOP/s)\n",
                 fraction >= 0.85 ? "PASS" : "FAIL", 100.0 * fraction, ours_1024, peak_1024);

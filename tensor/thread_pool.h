@@ -1,5 +1,6 @@
-// A persistent CPU thread pool and parallel_for. Idle workers sleep on a condition variable
-// (never spin: on time-sliced vCPUs a spinning pool starves the thread doing the work).
+// A persistent CPU thread pool and parallel_for. Idle workers poll for the next job for at
+// most 50 us, then sleep on a condition variable (never a long spin: on time-sliced vCPUs a
+// spinning pool starves the thread doing the work).
 // Not a task graph: one parallel_for at a time; nested calls run inline.
 #pragma once
 
