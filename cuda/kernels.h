@@ -55,6 +55,12 @@ void cross_entropy_forward_cuda(const Tensor& logits, const Tensor& target, cons
 void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& target,
                                  const Tensor& weight, const CrossEntropyParams& params,
                                  const Tensor& lse, const Tensor& grad, const Tensor& dlogits);
+// embedding_bag.cu
+void embedding_bag_forward_cuda(const Tensor& weight, const Tensor& index,
+                                const Tensor& bag_first, bool mean, const Tensor& out);
+void embedding_bag_backward_cuda(const Tensor& dout, const Tensor& bag_first,
+                                 const Tensor& rows, const Tensor& row_first,
+                                 const Tensor& row_bag, bool mean, const Tensor& dweight);
 // optim.cu
 void adam_step_cuda(Device device, DType dtype, const AdamStepConstants& c,
                     std::span<const AdamStepSegment> segments, bool zero_grads);

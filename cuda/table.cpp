@@ -40,6 +40,8 @@ KernelTable make_cuda_kernel_table() {
   t.avg_pool2d_backward = avg_pool2d_backward_cuda;
   t.cross_entropy_forward = cross_entropy_forward_cuda;
   t.cross_entropy_backward = cross_entropy_backward_cuda;
+  t.embedding_bag_forward = embedding_bag_forward_cuda;
+  t.embedding_bag_backward = embedding_bag_backward_cuda;
   t.adam_step = adam_step_cuda;
   t.sgd_step = sgd_step_cuda;
 #ifdef IGNIS_HAVE_CUDNN

@@ -1,21 +1,23 @@
-// nn::functional::embedding_bag (nn/functional.h): fused CPU loops for the sum and mean modes
-// (forward: gather and reduce each bag in one pass; backward: the dense (V, D) gradient zeroed
-// and accumulated in one pass), each recorded with the other as its backward. The max mode,
-// per_sample_weights and other devices are composed from differentiable ops. Not the plain
-// embedding lookup: nn/functional.cpp.
+// nn::functional::embedding_bag (nn/functional.h): the bags read on the host, then the sum and
+// mean modes through the fused embedding_bag_forward / embedding_bag_backward slots of the
+// weight's device (tensor/cpu/embedding_bag_kernels.cpp, cuda/embedding_bag.cu), each recorded
+// with the other as its backward. The max mode, per_sample_weights and devices without the
+// slots are composed from differentiable ops. Not the plain embedding lookup: nn/functional.cpp.
 #include <algorithm>
-#include <cstring>
+#include <array>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/function.h"
 #include "autograd/reductions.h"
 #include "nn/functional.h"
+#include "tensor/dispatch.h"
 #include "tensor/factory.h"
-#include "tensor/thread_pool.h"
 #include "tensor/view_ops.h"
 
 namespace ignis::nn::functional {
@@ -113,84 +115,95 @@ Tensor int64_tensor(const std::vector<int64_t>& values, Device device) {
   return raw::to(from_vector(values, Shape{static_cast<int64_t>(values.size())}), device);
 }
 
-// Rows per parallel chunk so that a chunk holds at least ~64K elements of width D.
-int64_t row_grain(int64_t D) {
-  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(D, 1));
+// The bags as the embedding_bag slots take them (tensor/dispatch.h), on the weight's device:
+// views of one int64 tensor, uploaded in one copy.
+struct FusedBags {
+  std::shared_ptr<const Bags> host;  // for the row-grouped order the backward builds
+  Tensor index;                      // (K) each kept entry's weight row, in input order
+  Tensor bag_first;                  // (B + 1) bag b is the entries [first[b], first[b + 1])
+};
+
+std::shared_ptr<const FusedBags> fused_bags(std::shared_ptr<const Bags> bags, Device device) {
+  const auto K = static_cast<int64_t>(bags->index.size());
+  const auto B1 = static_cast<int64_t>(bags->first.size());
+  Tensor packed = empty({K + B1}, {.dtype = kInt64});  // [index (K) | bag_first (B + 1)]
+  int64_t* p = packed.data_ptr<int64_t>();
+  std::copy(bags->index.begin(), bags->index.end(), p);
+  std::copy(bags->first.begin(), bags->first.end(), p + K);
+  packed = raw::to(packed, device);
+  return std::make_shared<const FusedBags>(
+      FusedBags{std::move(bags), raw::narrow(packed, 0, 0, K), raw::narrow(packed, 0, K, B1)});
 }
 
-// out (B, D): out[b] = (sum over bag b's kept entries k of weight[index[k]]) / divisor[b]
-// (no division for sum). Entries are added in input order from 0, as scatter_add would.
-template <typename T>
-void bag_reduce_cpu(const Bags& bags, const T* weight, T* out, int64_t D) {
-  const int64_t B = bags.num_bags();
-  const int64_t K = static_cast<int64_t>(bags.index.size());
-  const int64_t grain = std::max<int64_t>(1, row_grain(D) * B / std::max<int64_t>(K, 1));
-  parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      T* o = out + b * D;
-      std::fill(o, o + D, T(0));
-      for (int64_t k = bags.first[b]; k < bags.first[b + 1]; ++k) {
-        const T* w = weight + bags.index[k] * D;
-        for (int64_t d = 0; d < D; ++d) o[d] += w[d];
-      }
-      if (bags.mean) {
-        const T divisor = static_cast<T>(bags.divisor[b]);
-        for (int64_t d = 0; d < D; ++d) o[d] /= divisor;
-      }
-    }
-  });
-}
+// The kept entries grouped by weight row, as the backward slot takes them (a compressed sparse
+// row list of the R rows that have entries): rows (R) increasing, row_first (R + 1), row_bag
+// (K) each entry's bag, each row's entries in input order; views of one int64 tensor on
+// `device`, uploaded in one copy.
+struct RowEntries {
+  Tensor rows, row_first, row_bag;
+};
 
-// dweight (V, D) = 0, then dweight[index[k]] += dout[bag[k]] / divisor[bag[k]] for every kept
-// entry k in input order. Each chunk of rows zeroes and fills only its own rows, so a row's
-// additions happen in the same order for every thread count (bit-identical results).
-template <typename T>
-void bag_scatter_cpu(const Bags& bags, const T* dout, T* dweight, int64_t D) {
-  const int64_t B = bags.num_bags();
-  const int64_t K = static_cast<int64_t>(bags.index.size());
-  std::vector<T> scaled(dout, dout + B * D);  // (B, D) dout / divisor, once per bag
-  if (bags.mean) {
-    for (int64_t b = 0; b < B; ++b) {
-      const T divisor = static_cast<T>(bags.divisor[b]);
-      for (int64_t d = 0; d < D; ++d) scaled[b * D + d] /= divisor;
+// The entries are ordered by row with a least-significant-digit radix sort over 8-bit digits
+// of the row: stable, so each row keeps its entries in input order, and linear in K (a pass
+// per 8 bits of V - 1) with no work per weight row.
+RowEntries entries_by_row(const Bags& bags, Device device) {
+  const auto K = static_cast<int64_t>(bags.index.size());
+  std::vector<int64_t> order(static_cast<size_t>(K)), sorted(static_cast<size_t>(K));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  for (int shift = 0; ((bags.num_embeddings - 1) >> shift) > 0; shift += 8) {
+    std::array<int64_t, 257> start{};  // start[digit + 1] counts, then running sums
+    for (const int64_t k : order) ++start[((bags.index[k] >> shift) & 255) + 1];
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    for (const int64_t k : order) sorted[start[(bags.index[k] >> shift) & 255]++] = k;
+    order.swap(sorted);
+  }
+  std::vector<int64_t> rows, row_first;
+  for (int64_t e = 0; e < K; ++e) {
+    const int64_t r = bags.index[order[e]];
+    if (rows.empty() || rows.back() != r) {
+      rows.push_back(r);
+      row_first.push_back(e);
     }
   }
-  parallel_for(0, bags.num_embeddings, row_grain(D), [&](int64_t r0, int64_t r1) {
-    std::memset(dweight + r0 * D, 0, static_cast<size_t>((r1 - r0) * D) * sizeof(T));
-    for (int64_t k = 0; k < K; ++k) {
-      const int64_t r = bags.index[k];
-      if (r < r0 || r >= r1) continue;
-      T* g = dweight + r * D;
-      const T* s = scaled.data() + bags.bag[k] * D;
-      for (int64_t d = 0; d < D; ++d) g[d] += s[d];
-    }
-  });
+  row_first.push_back(K);
+  const auto R = static_cast<int64_t>(rows.size());
+  Tensor packed = empty({K + 2 * R + 1}, {.dtype = kInt64});  // [row_bag | rows | row_first]
+  int64_t* p = packed.data_ptr<int64_t>();
+  for (int64_t e = 0; e < K; ++e) p[e] = bags.bag[order[e]];
+  std::copy(rows.begin(), rows.end(), p + K);
+  std::copy(row_first.begin(), row_first.end(), p + K + R);
+  packed = raw::to(packed, device);
+  return {.rows = raw::narrow(packed, 0, K, R),
+          .row_first = raw::narrow(packed, 0, K + R, R + 1),
+          .row_bag = raw::narrow(packed, 0, 0, K)};
 }
 
-Tensor bag_scatter(const Tensor& dout, const std::shared_ptr<const Bags>& bags);
+Tensor bag_scatter(const Tensor& dout, const std::shared_ptr<const FusedBags>& bags);
 
-// The fused forward on a CPU float weight (V, D) -> (B, D); its backward is bag_scatter.
-Tensor bag_reduce(const Tensor& weight, const std::shared_ptr<const Bags>& bags) {
+// The fused forward, weight (V, D) -> (B, D) through the embedding_bag_forward slot; its
+// backward is bag_scatter.
+Tensor bag_reduce(const Tensor& weight, const std::shared_ptr<const FusedBags>& bags) {
   const Tensor w = raw::contiguous(weight);
-  const int64_t D = w.size(1);
-  Tensor out = empty({bags->num_bags(), D}, {.dtype = w.dtype(), .device = w.device()});
-  visit_floating(w.dtype(), "embedding_bag", [&]<typename T>() {
-    bag_reduce_cpu<T>(*bags, w.data_ptr<T>(), out.data_ptr<T>(), D);
-  });
+  Tensor out =
+      empty({bags->host->num_bags(), w.size(1)}, {.dtype = w.dtype(), .device = w.device()});
+  get_kernel(&KernelTable::embedding_bag_forward, w.device(), "embedding_bag")(
+      w, bags->index, bags->bag_first, bags->host->mean, out);
   return autograd::record("embedding_bag", {weight}, out, [bags](const Tensor& dout) {
     return std::vector<Tensor>{bag_scatter(dout, bags)};
   });
 }
 
-// The fused backward: dout (B, D) -> the dense dweight (V, D); linear in dout, so its own
-// backward is bag_reduce (second derivatives come free).
-Tensor bag_scatter(const Tensor& dout, const std::shared_ptr<const Bags>& bags) {
+// The fused backward, dout (B, D) -> the dense dweight (V, D) through the
+// embedding_bag_backward slot; linear in dout, so its own backward is bag_reduce (second
+// derivatives come free).
+Tensor bag_scatter(const Tensor& dout, const std::shared_ptr<const FusedBags>& bags) {
   const Tensor g = raw::contiguous(dout);
-  const int64_t D = g.size(1);
-  Tensor dweight = empty({bags->num_embeddings, D}, {.dtype = g.dtype(), .device = g.device()});
-  visit_floating(g.dtype(), "embedding_bag", [&]<typename T>() {
-    bag_scatter_cpu<T>(*bags, g.data_ptr<T>(), dweight.data_ptr<T>(), D);
-  });
+  const RowEntries entries = entries_by_row(*bags->host, g.device());
+  Tensor dweight =
+      empty({bags->host->num_embeddings, g.size(1)}, {.dtype = g.dtype(), .device = g.device()});
+  get_kernel(&KernelTable::embedding_bag_backward, g.device(), "embedding_bag")(
+      g, bags->bag_first, entries.rows, entries.row_first, entries.row_bag, bags->host->mean,
+      dweight);
   return autograd::record("embedding_bag_backward", {dout}, dweight,
                           [bags](const Tensor& ddweight) {
                             return std::vector<Tensor>{bag_reduce(ddweight, bags)};
@@ -257,10 +270,12 @@ Tensor embedding_bag(const Tensor& input, const Tensor& weight, const Tensor& of
   }
   auto bags = std::make_shared<const Bags>(
       make_bags(input, offsets, include_last_offset, padding_idx, weight.size(0), mode));
-  const bool fused = weight.is_cpu() && mode != EmbeddingBagMode::Max &&
+  const KernelTable& kernels = kernel_table(weight.device().type);
+  const bool fused = kernels.embedding_bag_forward != nullptr &&
+                     kernels.embedding_bag_backward != nullptr && mode != EmbeddingBagMode::Max &&
                      !per_sample_weights.defined() &&
                      (weight.dtype() == kFloat32 || weight.dtype() == kFloat64);
-  if (fused) return bag_reduce(weight, bags);
+  if (fused) return bag_reduce(weight, fused_bags(bags, weight.device()));
   return embedding_bag_composite(*bags, weight, per_sample_weights, mode);
 }
 

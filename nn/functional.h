@@ -2,9 +2,9 @@
 // Each is composed from differentiable ops (its backward comes free), except cross_entropy
 // (class-index targets: the fused softmax + NLL kernels of tensor/loss.h, forward and
 // backward; probability targets: one composed op with its own backward), conv2d and the
-// pools (their own ops: autograd/conv.h, autograd/pool.h), and embedding_bag's sum and mean on the
-// CPU, a fused gather-reduce with a fused dense backward (nn/embedding_bag.cpp). Not the
-// modules: layers.h, loss.h.
+// pools (their own ops: autograd/conv.h, autograd/pool.h), and embedding_bag's sum and mean,
+// fused on any device whose table fills the embedding_bag slots (CPU, CUDA): a gather-reduce
+// with a dense backward (nn/embedding_bag.cpp). Not the modules: layers.h, loss.h.
 #pragma once
 
 #include <array>
@@ -52,7 +52,11 @@ using ignis::softmax;      // (x, dim)
 using ignis::tanh;
 
 // ---- linear and convolution ----
-using ignis::linear;  // x (*, in) @ weight (out, in)^T + bias (out) -> (*, out)
+// act(x (*, in) @ weight (out, in)^T + bias (out)) -> (*, out); act an Activation (None,
+// Relu, Tanh, Sigmoid), fused into the GEMM on the CPU: linear(x, w, b, Activation::Relu)
+// is relu(linear(x, w, b)) in one pass.
+using ignis::Activation;
+using ignis::linear;
 // As ignis::conv2d (autograd/conv.h): x (N, C, H, W), weight (O, C / groups, kh, kw).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Size2 stride = 1,
               Size2 padding = 0, Size2 dilation = 1, int64_t groups = 1);

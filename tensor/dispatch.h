@@ -164,6 +164,26 @@ struct KernelTable {
                                  const Tensor& weight, const CrossEntropyParams& params,
                                  const Tensor& lse, const Tensor& grad,
                                  const Tensor& dlogits) = nullptr;
+  // Fused embedding_bag, sum and mean modes (nn/embedding_bag.cpp checks the arguments and
+  // reads the bags on the host). K kept entries in B bags over a weight of V rows of width D.
+  // The bags, int64, contiguous, on the weight's device: index (K) each entry's weight row in
+  // input order, in [0, V); bag_first (B + 1) non-decreasing from 0 to K, bag b being the
+  // entries [bag_first[b], bag_first[b + 1]); with mean, divisor_b = (T) max(size_b, 1),
+  // without it no division. weight / dweight (V, D) and out / dout (B, D): contiguous, one
+  // dtype, float32 or float64. Every result is overwritten, each element summed from 0 in
+  // the fixed order below, so it is the same for any thread count and run (no atomics).
+  // out[b] = (w[index[k0]] + w[index[k0 + 1]] + ... over bag b's entries) / divisor_b; an
+  // empty bag gives 0.
+  void (*embedding_bag_forward)(const Tensor& weight, const Tensor& index,
+                                const Tensor& bag_first, bool mean, const Tensor& out) = nullptr;
+  // dweight[r] = sum, over the entries of row r in input order, of dout[b] / divisor_b (b the
+  // entry's bag); rows without entries are 0. The entries grouped by row (a compressed sparse
+  // row list of the R distinct rows that have entries): rows (R) increasing, row_first (R + 1)
+  // non-decreasing from 0 to K, row_bag (K) the bags of row rows[j]'s entries at
+  // [row_first[j], row_first[j + 1]), in input order.
+  void (*embedding_bag_backward)(const Tensor& dout, const Tensor& bag_first, const Tensor& rows,
+                                 const Tensor& row_first, const Tensor& row_bag, bool mean,
+                                 const Tensor& dweight) = nullptr;
   // Fused optimizer steps over many parameters of one device and dtype (float32 or float64)
   // in a few launches: every segment updated in place as the CPU loop of optim/adam.cpp /
   // optim/sgd.cpp does (see AdamStepSegment); with zero_grads each gradient element is

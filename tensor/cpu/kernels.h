@@ -51,6 +51,12 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& target, const Ten
 void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& weight,
                             const CrossEntropyParams& params, const Tensor& lse,
                             const Tensor& grad, const Tensor& dlogits);
+// embedding_bag_kernels.cpp
+void embedding_bag_forward(const Tensor& weight, const Tensor& index, const Tensor& bag_first,
+                           bool mean, const Tensor& out);
+void embedding_bag_backward(const Tensor& dout, const Tensor& bag_first, const Tensor& rows,
+                            const Tensor& row_first, const Tensor& row_bag, bool mean,
+                            const Tensor& dweight);
 
 // The table of all of the above (dispatch.cpp registers it for DeviceType::CPU).
 KernelTable make_cpu_kernel_table();

@@ -28,6 +28,8 @@ KernelTable make_cpu_kernel_table() {
   t.avg_pool2d_backward = avg_pool2d_backward;
   t.cross_entropy_forward = cross_entropy_forward;
   t.cross_entropy_backward = cross_entropy_backward;
+  t.embedding_bag_forward = embedding_bag_forward;
+  t.embedding_bag_backward = embedding_bag_backward;
   return t;
 }
 
