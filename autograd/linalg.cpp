@@ -4,9 +4,12 @@
 
 #include "autograd/detail.h"
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
 #include "autograd/math.h"
 #include "autograd/reductions.h"
+#include "tensor/elementwise.h"
+#include "tensor/factory.h"
 #include "tensor/linalg.h"
 
 namespace ignis {
@@ -24,6 +27,37 @@ SavedTensor save_if(bool needed, const Tensor& t, const char* op) {
 }
 
 Tensor mT(const Tensor& t) { return transpose(t, -1, -2); }
+
+const char* linear_op_name(Activation activation) {
+  switch (activation) {
+    case Activation::Relu: return "linear_relu";
+    case Activation::Tanh: return "linear_tanh";
+    case Activation::Sigmoid: return "linear_sigmoid";
+    case Activation::None: break;
+  }
+  return "linear";
+}
+
+// dz = dy * act'(z) from the saved output y = act(z): the fused raw kernel in a plain
+// backward; differentiable ops under create_graph, so that second derivatives flow (the
+// forms of relu, tanh and sigmoid in autograd/math.cpp).
+Tensor activation_backward(Activation activation, const Tensor& dy, const Tensor& y) {
+  const bool composite = GradMode::is_enabled();
+  switch (activation) {
+    case Activation::Relu:
+      if (!composite) return raw::binary(BinaryOp::ReluBackward, dy, y);
+      return dy * raw::to(raw::binary(BinaryOp::Gt, y, scalar_tensor(0, y.dtype(), y.device())),
+                          dy.dtype());
+    case Activation::Tanh:
+      if (!composite) return raw::binary(BinaryOp::TanhBackward, dy, y);
+      return dy * (1 - y * y);
+    case Activation::Sigmoid:
+      if (!composite) return raw::binary(BinaryOp::SigmoidBackward, dy, y);
+      return dy * y * (1 - y);
+    case Activation::None: break;
+  }
+  return dy;
+}
 
 }  // namespace
 
@@ -94,20 +128,26 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta, 
                 });
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  Tensor out = raw::linear(x, weight, bias);
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation activation) {
+  Tensor out = raw::linear(x, weight, bias, activation);
   bool gx = wants_grad(x), gw = wants_grad(weight), gbias = wants_grad(bias);
   if (!autograd::needs_grad({x, weight, bias})) return out;
-  // x (*, in), weight (out, in), bias (out): dx = dy @ weight; dweight = dy2^T @ x2 with
-  // dy2 (N, out), x2 (N, in) the flattened batch; dbias = sum of dy2 over N.
-  return record("linear", {x, weight, bias}, out,
-                [sx = save_if(gw, x, "linear"), sw = save_if(gx, weight, "linear"), gx, gw,
+  // x (*, in), weight (out, in), bias (out), out = act(z): dz = dy * act'(z); dx = dz @
+  // weight; dweight = dz2^T @ x2 with dz2 (N, out), x2 (N, in) the flattened batch; dbias =
+  // sum of dz2 over N.
+  const char* name = linear_op_name(activation);
+  return record(name, {x, weight, bias}, out,
+                [sx = save_if(gw, x, name), sw = save_if(gx, weight, name),
+                 sy = save_if(activation != Activation::None, out, name), activation, gx, gw,
                  gbias, x_sizes = x.sizes(), w_sizes = weight.sizes()](const Tensor& dy) {
                   const int64_t out_features = w_sizes[0], in_features = w_sizes[1];
+                  const Tensor dz = activation == Activation::None
+                                        ? dy
+                                        : activation_backward(activation, dy, sy.get());
                   // A 2-d x (the usual batch of rows) needs no reshapes: each would be a
                   // fresh view with its own shape vectors, on every training step.
                   const bool rows = x_sizes.size() == 2;
-                  Tensor dy2 = rows ? dy : reshape(dy, {-1, out_features});
+                  Tensor dy2 = rows ? dz : reshape(dz, {-1, out_features});
                   Tensor dx, dw, dbias;
                   if (gx) dx = rows ? mm(dy2, sw.get()) : reshape(matmul(dy2, sw.get()), x_sizes);
                   if (gw) dw = mm(mT(dy2), rows ? sx.get() : reshape(sx.get(), {-1, in_features}));

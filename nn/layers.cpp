@@ -54,7 +54,10 @@ std::string padding_repr(const std::optional<int64_t>& padding_idx) {
 // ---- Linear ----
 
 Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator* gen)
-    : Module("Linear"), in_features(in), out_features(out) {
+    : Linear(in, out, Activation::None, with_bias, gen) {}
+
+Linear::Linear(int64_t in, int64_t out, Activation act, bool with_bias, Generator* gen)
+    : Module("Linear"), in_features(in), out_features(out), activation(act) {
   if (in < 0 || out < 0) {
     throw ValueError("Linear: in_features and out_features must be >= 0, got " +
                      std::to_string(in) + " and " + std::to_string(out));
@@ -66,11 +69,16 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator* gen)
 
 void Linear::reset_parameters(Generator* gen) { init_affine(weight, bias, gen); }
 
-Tensor Linear::forward(const Tensor& input) { return F::linear(input, weight, bias); }
+Tensor Linear::forward(const Tensor& input) {
+  return F::linear(input, weight, bias, activation);
+}
 
 std::string Linear::extra_repr() const {
-  return "in_features=" + std::to_string(in_features) + ", out_features=" +
-         std::to_string(out_features) + ", bias=" + py_bool(bias.defined());
+  std::string repr = "in_features=" + std::to_string(in_features) + ", out_features=" +
+                     std::to_string(out_features) + ", bias=" + py_bool(bias.defined());
+  if (activation != Activation::None)
+    repr += ", activation=" + std::string(activation_name(activation));
+  return repr;
 }
 
 // ---- Embedding ----

@@ -16,14 +16,21 @@
 namespace ignis::nn {
 
 // y = x W^T + b. Init: W ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)), b the same.
+// With an activation, y = act(x W^T + b) in one fused op (F::linear with an Activation):
+// Linear(784, 512, Activation::Relu) computes what Linear(784, 512) then ReLU() computes,
+// bit for bit, with one pass over the output instead of two and the same parameters (but
+// one module where the pair has two, so Sequential's parameter names differ).
 class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator* gen = nullptr);
+  Linear(int64_t in_features, int64_t out_features, Activation activation, bool bias = true,
+         Generator* gen = nullptr);
   Tensor forward(const Tensor& input) override;  // (*, in) -> (*, out)
   std::string extra_repr() const override;
   void reset_parameters(Generator* gen = nullptr);
 
   int64_t in_features, out_features;
+  Activation activation = Activation::None;
   Tensor weight;  // (out_features, in_features)
   Tensor bias;    // (out_features), or undefined
 };

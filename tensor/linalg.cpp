@@ -69,9 +69,9 @@ std::pair<Tensor, MatrixLayout> gemm_operand(const Tensor& x) {
 
 // out (batch..., m, n) = alpha * a (batch_a..., m, k) @ b (batch_b..., k, n) + beta * out,
 // with batch_a and batch_b broadcasting to out's batch dims. out is contiguous and already
-// holds the beta term's input when beta != 0.
+// holds the beta term's input when beta != 0. epilogue: see GemmArgs (the CPU kernel only).
 void gemm_into(const char* op, const Tensor& out, const Tensor& a_in, const Tensor& b_in,
-               double alpha, double beta) {
+               double alpha, double beta, Activation epilogue = Activation::None) {
   if (out.numel() == 0) return;
   const int64_t nd = out.dim();
   const Shape batch(out.sizes().begin(), out.sizes().end() - 2);
@@ -124,7 +124,8 @@ void gemm_into(const char* op, const Tensor& out, const Tensor& a_in, const Tens
     GemmArgs args{out.dtype(), a_layout.trans, b_layout.trans, m, n, k, alpha, beta,
                   a_base + off_a * static_cast<int64_t>(item), a_layout.ld, inner.sa,
                   b_base + off_b * static_cast<int64_t>(item), b_layout.ld, inner.sb,
-                  c_base + off_c * static_cast<int64_t>(item), n, inner.sc, inner.size};
+                  c_base + off_c * static_cast<int64_t>(item), n, inner.sc, inner.size,
+                  epilogue};
     gemm(args);
     for (size_t i = dims.size(); i-- > 0;) {  // next outer batch index, last dim fastest
       if (++index[i] < dims[i].size) break;
@@ -134,6 +135,16 @@ void gemm_into(const char* op, const Tensor& out, const Tensor& a_in, const Tens
 }
 
 Shape batch_of(const Tensor& x) { return Shape(x.sizes().begin(), x.sizes().end() - 2); }
+
+UnaryOp unary_op_of(Activation activation) {
+  switch (activation) {
+    case Activation::Relu: return UnaryOp::Relu;
+    case Activation::Tanh: return UnaryOp::Tanh;
+    case Activation::Sigmoid: return UnaryOp::Sigmoid;
+    case Activation::None: break;
+  }
+  internal_error("linear: no unary op for activation none");
+}
 
 }  // namespace
 
@@ -200,7 +211,7 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta, 
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation activation) {
   check_operands("linear", "x", x, "weight", weight);
   if (bias.defined()) check_operands("linear", "bias", bias, "weight", weight);
   if (x.dim() == 0 || weight.dim() != 2)
@@ -219,7 +230,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor out = make_tensor(shape, x.dtype(), x.device());
   const Tensor out_rows = view(out, {rows.size(0), out_features});
   if (bias.defined()) copy_(out_rows, bias);
-  gemm_into("linear", out_rows, rows, t(weight), 1.0, bias.defined() ? 1.0 : 0.0);
+  const bool fused = out.device().is_cpu();
+  gemm_into("linear", out_rows, rows, t(weight), 1.0, bias.defined() ? 1.0 : 0.0,
+            fused ? activation : Activation::None);
+  if (!fused && activation != Activation::None) unary_(unary_op_of(activation), out);
   return out;
 }
 
@@ -252,3 +266,17 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, double alp
 }
 
 }  // namespace ignis::raw
+
+namespace ignis {
+
+const char* activation_name(Activation activation) {
+  switch (activation) {
+    case Activation::Relu: return "relu";
+    case Activation::Tanh: return "tanh";
+    case Activation::Sigmoid: return "sigmoid";
+    case Activation::None: break;
+  }
+  return "none";
+}
+
+}  // namespace ignis

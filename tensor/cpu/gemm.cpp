@@ -11,11 +11,13 @@
 #include "tensor/cpu/gemm_isa.h"
 #include "tensor/cpu/gemm_kernel.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/cpu/scalar_ops.h"
 #include "tensor/thread_pool.h"
 
 namespace ignis::cpu {
 namespace {
 
+using gemm_detail::Epilogue;
 using gemm_detail::KernelConfig;
 using gemm_detail::Problem;
 
@@ -209,23 +211,59 @@ constexpr int64_t kDirectAMaxPanels = 16;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// C[b] = beta * C[b] for every batch; beta == 0 writes zeros without reading C.
+// F applied in place to the (rows, cols) piece of C at c: the activation epilogue, run by
+// the kernels on each piece of C they have finished, while it is in L1. Rows are short (an
+// NR = 32-wide panel), so each goes by whole cache lines, a fixed-size loop that GCC turns
+// into whole vectors with no per-row set-up (a loop of run-time length over 32 floats spent
+// more on its prologue than on the activation: 128 x 784 x 512 + ReLU took 1.3% over the
+// GEMM alone), then the rest one by one. The functor is the elementwise kernels' own, so a
+// fused activation gives the values of the separate pass bit for bit.
+template <typename T, typename F>
+void activation_epilogue(T* c, int64_t ldc, int64_t rows, int64_t cols) {
+  constexpr int64_t kLine = 64 / sizeof(T);
+  const F f{};
+  for (int64_t i = 0; i < rows; ++i) {
+    T* row = c + i * ldc;
+    int64_t j = 0;
+    for (; j + kLine <= cols; j += kLine) {
+#pragma GCC unroll 16
+      for (int64_t l = 0; l < kLine; ++l) row[j + l] = f(row[j + l]);
+    }
+    for (; j < cols; ++j) row[j] = f(row[j]);
+  }
+}
+
 template <typename T>
-void scale_c(const GemmArgs& g, T beta) {
+Epilogue<T> epilogue_for(Activation activation) {
+  switch (activation) {
+    case Activation::Relu: return &activation_epilogue<T, scalar_ops::Relu>;
+    case Activation::Tanh: return &activation_epilogue<T, scalar_ops::Tanh>;
+    case Activation::Sigmoid: return &activation_epilogue<T, scalar_ops::Sigmoid>;
+    case Activation::None: break;
+  }
+  return nullptr;
+}
+
+// C[b] = epilogue(beta * C[b]) for every batch; beta == 0 writes zeros without reading C.
+template <typename T>
+void scale_c(const GemmArgs& g, T beta, Epilogue<T> epilogue) {
   T* c = static_cast<T*>(g.c);
-  for (int64_t b = 0; b < g.batch; ++b)
+  for (int64_t b = 0; b < g.batch; ++b) {
     for (int64_t i = 0; i < g.m; ++i) {
       T* row = c + b * g.stride_c + i * g.ldc;
       for (int64_t j = 0; j < g.n; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
     }
+    if (epilogue != nullptr) epilogue(c + b * g.stride_c, g.ldc, g.m, g.n);
+  }
 }
 
 template <typename T>
 void gemm_typed(const GemmArgs& g) {
   const T alpha = static_cast<T>(g.alpha);
   const T beta = static_cast<T>(g.beta);
+  const Epilogue<T> epilogue = epilogue_for<T>(g.epilogue);
   if (g.k == 0 || alpha == T(0)) {
-    scale_c<T>(g, beta);
+    scale_c<T>(g, beta, epilogue);
     return;
   }
   const Backend<T> be = backend<T>(current_isa().load(std::memory_order_relaxed));
@@ -280,7 +318,7 @@ void gemm_typed(const GemmArgs& g) {
       Problem<T> pr{g.m, g.n, g.k, alpha, beta,
                     static_cast<const T*>(g.a) + b * g.stride_a, a_rs, a_ks,
                     static_cast<const T*>(g.b) + b * g.stride_b, b_cs, b_ks,
-                    static_cast<T*>(g.c) + b * g.stride_c, g.ldc};
+                    static_cast<T*>(g.c) + b * g.stride_c, g.ldc, epilogue};
       const int64_t first = part * panels / parts, last = (part + 1) * panels / parts;
       if (split_n) {
         const int64_t j0 = first * nr;

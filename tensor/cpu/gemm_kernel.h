@@ -17,6 +17,9 @@
 // place by the same micro-kernel.
 // A short k (<= kShortMaxK) with B row-major takes gemm_short_k instead, which holds a block
 // of B in registers and packs nothing.
+// Epilogue: every path hands each piece of C it has finished (all k terms and beta in: an
+// (mc, NR) column panel of a block, a dot tile, a short-k row chunk) to Problem::epilogue
+// while the piece is still in L1: a fused activation reads C from L1, not from memory.
 //
 // NOTE: every function here is always_inline and takes vectors only through pointers: they are
 // compiled inside the target("avx512f") / target("avx2") wrappers of gemm.cpp, never on their
@@ -69,8 +72,14 @@ inline constexpr int64_t kDirectMcFactor = 2;
 // without, 202 with; 2048^2: 234 with, 223 without; Zen 5, one thread).
 inline constexpr int64_t kPrefetchCMinK = 128;
 
-// One GEMM C = alpha * op(A) @ op(B) + beta * C on a single matrix, operands addressed by
-// strides: op(A)[i][p] = a[i * a_rs + p * a_ks], op(B)[p][j] = b[j * b_cs + p * b_ks].
+// The epilogue of a GEMM: applied in place to a finished (rows, cols) piece of C at c (row
+// stride ldc), once per element of C. Null for none.
+template <typename T>
+using Epilogue = void (*)(T* c, int64_t ldc, int64_t rows, int64_t cols);
+
+// One GEMM C = epilogue(alpha * op(A) @ op(B) + beta * C) on a single matrix, operands
+// addressed by strides: op(A)[i][p] = a[i * a_rs + p * a_ks], op(B)[p][j] = b[j * b_cs + p *
+// b_ks].
 template <typename T>
 struct Problem {
   int64_t m, n, k;
@@ -78,6 +87,7 @@ struct Problem {
   const T* a; int64_t a_rs, a_ks;
   const T* b; int64_t b_cs, b_ks;
   T* c; int64_t ldc;
+  Epilogue<T> epilogue = nullptr;
 };
 
 // Transposes the L x L block held in r[0..L): r[i][j] <- r[j][i]. Recursive block swap:
@@ -293,7 +303,8 @@ template <class K, int RV, int RM = 2>
 // panels are read in place from a_direct when its pointer is not null, else from the packed
 // pa, which always holds the last panel when it has fewer than MR rows. B's full panels are
 // read in place from b_direct (rows b_ks apart) when it is not null, else from the packed
-// pb, which always holds the last panel when it is narrower than NR.
+// pb, which always holds the last panel when it is narrower than NR. A non-null epilogue
+// (the last k block only) runs on each (mc, NR) column panel once its tiles are stored.
 template <class K>
 [[gnu::always_inline]] inline void macro_kernel(int64_t mc, int64_t nc, int64_t kc,
                                                 ATile<typename K::T> a_direct,
@@ -301,7 +312,8 @@ template <class K>
                                                 const typename K::T* pb,
                                                 const typename K::T* b_direct, int64_t b_ks,
                                                 typename K::T* c, int64_t ldc,
-                                                typename K::T alpha, typename K::T beta) {
+                                                typename K::T alpha, typename K::T beta,
+                                                Epilogue<typename K::T> epilogue) {
   using T = typename K::T;
   constexpr int MR = K::MR, NR = K::NR;
   // Tiles go down each NR-column panel: its (kc, NR) slice of B stays in L1 while A's
@@ -344,6 +356,7 @@ template <class K>
                                  beta);
       }
     }
+    if (epilogue != nullptr) epilogue(c + jr, ldc, mc, std::min<int64_t>(NR, nc - jr));
   }
 }
 
@@ -389,7 +402,8 @@ template <class K>
         }
         const ATile<T> a_direct{direct_a ? a_block : nullptr, pr.a_rs};
         macro_kernel<K>(mc, nc, kc, a_direct, pack_a, pack_b, direct_b ? b_block : nullptr,
-                        pr.b_ks, pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta);
+                        pr.b_ks, pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta,
+                        pc + kc == pr.k ? pr.epilogue : nullptr);
       }
     }
   }
@@ -460,6 +474,7 @@ template <class K, int DM, int DN>
           c[j] = pr.beta == T(0) ? pr.alpha * sum : pr.alpha * sum + pr.beta * c[j];
         }
       }
+      if (pr.epilogue != nullptr) pr.epilogue(pr.c + i0 * pr.ldc + j0, pr.ldc, rows, cols);
     }
   }
 }
@@ -539,6 +554,7 @@ template <class K, int KK, bool KContig>
   const int64_t ldc = pr.ldc;
   const T alpha = pr.alpha, beta = pr.beta;
   const T* const a = pr.a;
+  const Epilogue<T> epilogue = pr.epilogue;
   const int64_t chunk =
       std::max<int64_t>(1, kShortChunkBytes / (n * static_cast<int64_t>(sizeof(T))) / R) * R;
   for (int64_t ic = 0; ic < m; ic += chunk) {
@@ -558,6 +574,7 @@ template <class K, int KK, bool KContig>
       for (; i0 < i_end; ++i0)
         short_k_rows<K, KK, NV, 1, KContig>(a + i0 * a_rs, a_rs, a_ks, b, c + i0 * ldc, ldc,
                                             alpha, beta);
+      if (epilogue != nullptr) epilogue(c + ic * ldc, ldc, i_end - ic, W);
     }
   }
 }

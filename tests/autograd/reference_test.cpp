@@ -201,6 +201,12 @@ const std::map<std::string, Op>& op_table() {
       {"linear", [](const Inputs& in) { return linear(in["x"], in["w"], in["b"]); }},
       {"linear_no_bias", [](const Inputs& in) { return linear(in["x"], in["w"]); }},
       {"linear_3d", [](const Inputs& in) { return linear(in["x"], in["w"], in["b"]); }},
+      {"linear_relu",
+       [](const Inputs& in) { return linear(in["x"], in["w"], in["b"], Activation::Relu); }},
+      {"linear_tanh_3d",
+       [](const Inputs& in) { return linear(in["x"], in["w"], in["b"], Activation::Tanh); }},
+      {"linear_sigmoid_no_bias",
+       [](const Inputs& in) { return linear(in["x"], in["w"], {}, Activation::Sigmoid); }},
 
       // Softmax.
       {"softmax_dim1", [](const Inputs& in) { return softmax(in["x"], 1); }},

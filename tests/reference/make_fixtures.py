@@ -244,6 +244,12 @@ case("linear_no_bias", {"x": N(3, 4), "w": N(2, 4)},
      lambda x, w: torch.nn.functional.linear(x, w))
 case("linear_3d", {"x": N(2, 3, 4), "w": N(5, 4), "b": N(5)},
      lambda x, w, b: torch.nn.functional.linear(x, w, b))
+case("linear_relu", {"x": N(3, 4), "w": N(2, 4), "b": N(2)},
+     lambda x, w, b: torch.relu(torch.nn.functional.linear(x, w, b)))
+case("linear_tanh_3d", {"x": N(2, 3, 4), "w": N(5, 4), "b": N(5)},
+     lambda x, w, b: torch.tanh(torch.nn.functional.linear(x, w, b)))
+case("linear_sigmoid_no_bias", {"x": N(3, 4), "w": N(2, 4)},
+     lambda x, w: torch.sigmoid(torch.nn.functional.linear(x, w)))
 
 # Softmax.
 case("softmax_dim1", {"x": N(3, 4)}, lambda x: torch.softmax(x, 1))

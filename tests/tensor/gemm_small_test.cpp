@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "support/gemm_isa.h"
 #include "tensor/cpu/gemm_isa.h"
 #include "tensor/cpu/kernels.h"
 #include "tensor/thread_pool.h"
@@ -99,21 +99,7 @@ void expect_matches_reference(NtCase<T> g, uint32_t seed) {
   }
 }
 
-class GemmSmallTest : public ::testing::TestWithParam<cpu::GemmIsa> {
- protected:
-  void SetUp() override {
-    if (!cpu::gemm_isa_supported(GetParam()))
-      GTEST_SKIP() << "this CPU cannot run the " << cpu::gemm_isa_name(GetParam()) << " kernel";
-    saved_ = cpu::gemm_isa();
-    cpu::set_gemm_isa(GetParam());
-  }
-  void TearDown() override {
-    if (saved_) cpu::set_gemm_isa(*saved_);
-  }
-
- private:
-  std::optional<cpu::GemmIsa> saved_;
-};
+class GemmSmallTest : public test::GemmIsaTest {};
 
 // m, n, k: thin on either side, sides below, at and past the tiles (4 x 6, 2 x 4), k a
 // multiple of every vector width, one past it, and not a multiple at all.
@@ -203,10 +189,8 @@ TEST_P(GemmSmallTest, BetaZeroIgnoresNaNInC) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest,
-                         ::testing::Values(cpu::GemmIsa::Avx512, cpu::GemmIsa::Avx2,
-                                           cpu::GemmIsa::Portable),
-                         [](const auto& info) { return cpu::gemm_isa_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest, test::all_gemm_isas(),
+                         test::gemm_isa_test_name);
 
 // The split of m or n over threads never changes an element's arithmetic: 1 and 2 threads
 // agree bit for bit (the sizes are over the 2^22 multiply-adds below which a GEMM is not
