@@ -22,6 +22,7 @@ std::string where(const std::source_location& loc) {
 struct Streams {
   std::unique_ptr<std::once_flag[]> created;
   std::unique_ptr<cudaStream_t[]> handles;
+  std::unique_ptr<std::atomic<bool>[]> ready;  // set once handles[i] exists
 };
 
 Streams& streams() {
@@ -30,6 +31,7 @@ Streams& streams() {
     Streams result;
     result.created = std::make_unique<std::once_flag[]>(static_cast<size_t>(n));
     result.handles = std::make_unique<cudaStream_t[]>(static_cast<size_t>(n));
+    result.ready = std::make_unique<std::atomic<bool>[]>(static_cast<size_t>(n));
     return result;
   }();
   return s;
@@ -98,8 +100,14 @@ cudaStream_t stream(int index) {
   std::call_once(s.created[i], [&] {
     DeviceGuard guard(index);
     check(cudaStreamCreateWithFlags(&s.handles[i], cudaStreamDefault), "cudaStreamCreate");
+    s.ready[i].store(true, std::memory_order_release);
   });
   return s.handles[i];
+}
+
+bool stream_created(int index) {
+  if (index < 0 || index >= device_count_or_zero()) return false;
+  return streams().ready[static_cast<size_t>(index)].load(std::memory_order_acquire);
 }
 
 int multiprocessor_count(int index) {

@@ -43,6 +43,9 @@ class DeviceGuard {
 // Every kernel and copy of ignis on that device is queued on it, so work runs in the order
 // it was issued, and a block the caching allocator hands out again is free on that stream.
 cudaStream_t stream(int index);
+// Whether stream(index) has been created (false for an index that is not a device): work
+// can have been queued on device `index` only if it has. Never creates the stream.
+bool stream_created(int index);
 
 // Multiprocessor count of device `index` (cached), for sizing grids.
 int multiprocessor_count(int index);

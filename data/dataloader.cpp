@@ -3,6 +3,7 @@
 #include "data/dataloader.h"
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <string>
 
@@ -12,7 +13,7 @@
 namespace ignis::data {
 
 Batch collate_batch(const TextClassificationDataset& dataset, std::span<const int64_t> rows,
-                    Collate mode) {
+                    Collate mode, Allocator* allocator) {
   const auto batch_size = static_cast<int64_t>(rows.size());  // B
   int64_t total = 0;    // N
   int64_t longest = 0;  // T
@@ -24,11 +25,11 @@ Batch collate_batch(const TextClassificationDataset& dataset, std::span<const in
 
   Batch batch;
   batch.rows.assign(rows.begin(), rows.end());
-  batch.lengths = make_tensor({batch_size}, kInt64, Device::cpu());
+  batch.lengths = make_tensor({batch_size}, kInt64, allocator);
   int64_t* lengths = batch.lengths.data_ptr<int64_t>();
   if (mode == Collate::Bag) {
-    batch.inputs = make_tensor({total}, kInt64, Device::cpu());
-    batch.offsets = make_tensor({batch_size}, kInt64, Device::cpu());
+    batch.inputs = make_tensor({total}, kInt64, allocator);
+    batch.offsets = make_tensor({batch_size}, kInt64, allocator);
     int64_t* inputs = batch.inputs.data_ptr<int64_t>();
     int64_t* offsets = batch.offsets.data_ptr<int64_t>();
     int64_t start = 0;
@@ -40,7 +41,7 @@ Batch collate_batch(const TextClassificationDataset& dataset, std::span<const in
       start += lengths[b];
     }
   } else {
-    batch.inputs = make_tensor({batch_size, longest}, kInt64, Device::cpu());
+    batch.inputs = make_tensor({batch_size, longest}, kInt64, allocator);
     int64_t* inputs = batch.inputs.data_ptr<int64_t>();
     for (int64_t b = 0; b < batch_size; ++b) {
       const std::vector<int64_t>& tokens = dataset.tokens(rows[b]);
@@ -51,7 +52,7 @@ Batch collate_batch(const TextClassificationDataset& dataset, std::span<const in
     }
   }
   if (dataset.has_labels()) {
-    batch.targets = make_tensor({batch_size}, kInt64, Device::cpu());
+    batch.targets = make_tensor({batch_size}, kInt64, allocator);
     int64_t* targets = batch.targets.data_ptr<int64_t>();
     for (int64_t b = 0; b < batch_size; ++b) targets[b] = dataset.label(rows[b]);
   }
@@ -197,7 +198,7 @@ DataLoader::Iterator DataLoader::begin() {
     const int64_t stop = std::min(start + batch_size, n_rows);
     const std::span<const int64_t> rows(raw->order.data() + start,
                                         static_cast<size_t>(stop - start));
-    return collate_batch(*raw->dataset, rows, raw->options.collate);
+    return collate_batch(*raw->dataset, rows, raw->options.collate, raw->options.allocator);
   };
   pass->source.emplace(make, size(), options_.prefetch);
   Iterator it(std::move(pass));

@@ -46,12 +46,20 @@ struct DataLoaderOptions {
   Collate collate = Collate::Bag;
   bool prefetch = false;    // collate the next batch on a background thread while the
                             // current one is used
+  // Where the batches' tensors live (always CPU tensors): nullptr for ordinary memory from
+  // the CPU allocator; cuda::pinned_allocator() (cuda/pinned.h) for page-locked memory, which
+  // a GPU copies from directly and at full bus speed, and from which cuda::to_device queues a
+  // batch's copy without waiting for it (PyTorch's pin_memory=True). Without a GPU that
+  // allocator is the CPU one, so the same options work on every machine.
+  // NOTE: data/ never includes cuda/: the program that links both chooses the allocator.
+  Allocator* allocator = nullptr;
 };
 
 // The batch of `rows` of dataset (in that order), as DataLoader makes it. Allocates only the
-// batch's tensors. Throws IndexError for a row outside [0, dataset.size()).
+// batch's tensors, from `allocator` (nullptr: the CPU allocator). Throws IndexError for a row
+// outside [0, dataset.size()), and what the allocator throws.
 Batch collate_batch(const TextClassificationDataset& dataset, std::span<const int64_t> rows,
-                    Collate mode);
+                    Collate mode, Allocator* allocator = nullptr);
 
 namespace detail {
 

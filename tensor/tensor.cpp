@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "tensor/elementwise.h"
+#include "tensor/storage.h"
 
 namespace ignis {
 namespace {
@@ -185,6 +186,24 @@ Tensor make_tensor(const Shape& sizes, DType dtype, Device device) {
   auto impl = std::make_shared<TensorImpl>();
   const size_t nbytes = static_cast<size_t>(numel_of(sizes)) * ignis::itemsize(dtype);
   impl->storage = std::make_shared<Storage>(nbytes, device);
+  impl->sizes = sizes;
+  impl->strides = contiguous_strides(sizes);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor make_tensor(const Shape& sizes, DType dtype, Allocator* allocator) {
+  if (allocator == nullptr) return make_tensor(sizes, dtype, Device::cpu());
+  for (int64_t s : sizes) {
+    if (s < 0) throw ShapeError("make_tensor: negative size in shape " + shape_str(sizes));
+  }
+  const size_t nbytes = static_cast<size_t>(numel_of(sizes)) * ignis::itemsize(dtype);
+  void* data = allocator->allocate(nbytes);
+  // If make_shared throws, shared_ptr's constructor still runs the deleter: nothing leaks.
+  std::shared_ptr<void> owner(data,
+                              [allocator, nbytes](void* p) { allocator->deallocate(p, nbytes); });
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(data, nbytes, Device::cpu(), std::move(owner));
   impl->sizes = sizes;
   impl->strides = contiguous_strides(sizes);
   impl->dtype = dtype;

@@ -13,6 +13,10 @@
 #include "tensor/error.h"
 #include "tensor/io/atomic_file.h"
 
+#ifdef IGNIS_HAVE_CUDA
+#include "cuda/pinned.h"
+#endif
+
 namespace ignis::cli {
 
 Device device_from_flag(const std::string& text) {
@@ -36,13 +40,28 @@ Device device_from_flag(const std::string& text) {
 }
 
 Tensor to_device(const Tensor& t, Device device) {
-  return t.device() == device ? t : t.to(device);
+  if (t.device() == device) return t;
+#ifdef IGNIS_HAVE_CUDA
+  // A pinned batch (batch_allocator) is copied without waiting for the copy.
+  if (device.is_cuda()) return cuda::to_device(t, device);
+#endif
+  return t.to(device);
+}
+
+// Without the CUDA backend device_from_flag has refused every CUDA device.
+Allocator* batch_allocator([[maybe_unused]] Device device) {
+#ifdef IGNIS_HAVE_CUDA
+  if (device.is_cuda()) return cuda::pinned_allocator();
+#endif
+  return nullptr;
 }
 
 std::vector<int64_t> predict_classes(TextClassifier& model,
                                      const data::TextClassificationDataset& dataset,
                                      Device device) {
-  data::DataLoader loader(dataset, {.batch_size = kInferenceBatchSize, .shuffle = false});
+  data::DataLoader loader(dataset, {.batch_size = kInferenceBatchSize,
+                                    .shuffle = false,
+                                    .allocator = batch_allocator(device)});
   engine::Engine predictor([&](engine::EngineBase&, const data::Batch& batch) {
     NoGradGuard no_grad;
     const Tensor logits =  // (B, C)

@@ -24,8 +24,14 @@ inline constexpr int64_t kInferenceBatchSize = 1024;
 // (ignis built without CUDA)" in a CPU-only build, "... (0 found)" when the GPU is missing.
 Device device_from_flag(const std::string& text);
 
-// `t` on `device` (no copy when it is there already).
+// `t` on `device` (no copy when it is there already). A pinned batch goes to a GPU without
+// the host waiting for the copy (cuda::to_device).
 Tensor to_device(const Tensor& t, Device device);
+
+// The allocator of the loaders' batches (data::DataLoaderOptions::allocator) when they go to
+// `device`: pinned host memory for a CUDA device, so that to_device copies them straight from
+// the host buffer (no driver staging, full bus speed); nullptr (ordinary memory) otherwise.
+Allocator* batch_allocator(Device device);
 
 // The class index (argmax of the logits; the lowest index on ties) of every row of dataset,
 // computed by a predictor engine in eval mode without gradients. Returns (dataset.size()).

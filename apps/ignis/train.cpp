@@ -328,9 +328,13 @@ int run_train(const std::vector<std::string>& args) {
              config.model == "mlp" ? (", hidden " + std::to_string(config.hidden)).c_str() : "",
              o.device.str().c_str());
 
-  data::DataLoader train_loader(train_ds, {.batch_size = o.batch_size, .shuffle = true, .seed = seed});
-  data::DataLoader train_eval_loader(train_ds, {.batch_size = kInferenceBatchSize});
-  data::DataLoader valid_loader(valid_ds, {.batch_size = kInferenceBatchSize});
+  // On a GPU the batches are collated into pinned host memory (batch_allocator).
+  Allocator* const batches = batch_allocator(o.device);
+  data::DataLoader train_loader(
+      train_ds, {.batch_size = o.batch_size, .shuffle = true, .seed = seed, .allocator = batches});
+  data::DataLoader train_eval_loader(train_ds,
+                                     {.batch_size = kInferenceBatchSize, .allocator = batches});
+  data::DataLoader valid_loader(valid_ds, {.batch_size = kInferenceBatchSize, .allocator = batches});
 
   // ---- the trainer ----
   engine::Engine trainer([&](engine::EngineBase& e, const data::Batch& batch) {

@@ -1,6 +1,7 @@
-// GPU benchmark of the CUDA backend's GEMM, elementwise, copy, reduction and softmax kernels:
-// ignis matmul against a direct cublasSgemm on the same buffers (the dispatch overhead), and
-// the memory-bound kernels in GB/s against the device's peak bandwidth (queried at run time).
+// GPU benchmark of the CUDA backend's GEMM, elementwise, copy, reduction and softmax kernels,
+// and of a training step's fused Adam, cross-entropy and embedding_bag: ignis matmul against a
+// direct cublasSgemm on the same buffers (the dispatch overhead), and the memory-bound kernels
+// in GB/s against the device's peak bandwidth (queried at run time).
 // A plain program (no Google Benchmark, which GPU machines may lack); built only with the
 // CUDA backend. Prints one line per measurement.
 #include <cublas_v2.h>
@@ -9,9 +10,13 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cuda/cuda.h"
+#include "cuda/pinned.h"
 #include "cuda/runtime.h"
+#include "nn/functional.h"
+#include "optim/adam.h"
 #include "tensor/dispatch.h"
 #include "tensor/elementwise.h"
 #include "tensor/factory.h"
@@ -143,6 +148,71 @@ void bench_elementwise(double peak) {
   const Tensor host = empty({n});
   bench_bandwidth("host -> device float32 (pageable)", f32, [&] { transfer(out, host); }, peak);
   bench_bandwidth("device -> host float32 (pageable)", f32, [&] { transfer(host, x); }, peak);
+  // From page-locked memory (cuda/pinned.h, what the loaders' batches use on a GPU): DMA.
+  const Tensor pinned = cuda::empty_pinned({n});
+  bench_bandwidth("host -> device float32 (pinned)", f32, [&] { transfer(out, pinned); }, peak);
+  bench_bandwidth("device -> host float32 (pinned)", f32, [&] { transfer(pinned, x); }, peak);
+}
+
+// ---- the training step's fused kernels, through the API a training loop calls ----
+
+// One optimizer.step() of optim::Adam (the adam_step slot: a few launches for all parameters)
+// over the default text model's parameter set: a (81040, 64) embedding and a (41, 64) + (41)
+// linear layer, 5.19M float32 parameters. Each step reads p, g, m, v and writes p, m, v:
+// 28 bytes per parameter.
+void bench_adam(double peak) {
+  std::vector<Tensor> params;
+  int64_t numel = 0;
+  for (const Shape& shape : {Shape{81040, 64}, Shape{41, 64}, Shape{41}}) {
+    Tensor p = random_on_gpu(shape);
+    p.requires_grad_();
+    p.set_grad(random_on_gpu(shape));
+    numel += p.numel();
+    params.push_back(p);
+  }
+  optim::Adam adam(params, {.lr = 1e-3, .weight_decay = 1e-5});
+  bench_bandwidth("adam step, 5.19M float32 params", 28.0 * static_cast<double>(numel),
+                  [&] { adam.step(); }, peak);
+}
+
+// nn::functional::cross_entropy (mean) of (R, C) logits, then backward: the fused forward
+// and backward kernels plus autograd, as a training step runs them. Traffic: the forward reads
+// the logits, the backward reads them again and writes dlogits: 3 R C float32 (the targets and
+// the per-row values are negligible). NOTE: the forward checks device targets on the host
+// (tensor/loss.h), so each call also waits for a small device -> host copy.
+void bench_cross_entropy(const char* label, int64_t rows, int64_t classes, double peak) {
+  const Tensor logits = random_on_gpu({rows, classes});
+  logits.requires_grad_();
+  Generator gen(1);
+  const Tensor target = randint(0, classes, {rows}, {.dtype = kInt64}, &gen).cuda();
+  bench_bandwidth(label, 12.0 * static_cast<double>(rows * classes),
+                  [&] {
+                    logits.set_grad(Tensor());
+                    nn::functional::cross_entropy(logits, target).backward();
+                  },
+                  peak);
+}
+
+// nn::functional::embedding_bag (mean) forward, then backward of the weight: V = 60000 rows of
+// D = 64, B = 256 bags of 20 indices (N = 5120), the text model's first layer. Traffic, the
+// least a fused kernel moves: gather N D and write B D float32; backward read dout (B D),
+// write the dense weight gradient (V D) and add N D rows into it; the indices twice (N int64).
+void bench_embedding_bag(double peak) {
+  const int64_t vocab = 60000, dim = 64, bags = 256, per_bag = 20;
+  const int64_t n = bags * per_bag;
+  const Tensor weight = random_on_gpu({vocab, dim});
+  weight.requires_grad_();
+  Generator gen(2);
+  const Tensor indices = randint(0, vocab, {n}, {.dtype = kInt64}, &gen).cuda();
+  const Tensor offsets = arange(0, n, per_bag, TensorOptions{.dtype = kInt64}).cuda();
+  const double bytes = 4.0 * static_cast<double>(2 * n * dim + 2 * bags * dim + vocab * dim) +
+                       16.0 * static_cast<double>(n);
+  bench_bandwidth("embedding_bag mean fwd+bwd V=60000", bytes,
+                  [&] {
+                    weight.set_grad(Tensor());
+                    nn::functional::embedding_bag(indices, weight, offsets).sum().backward();
+                  },
+                  peak);
 }
 
 int run() {
@@ -178,6 +248,11 @@ int run() {
                   [&] { raw::softmax(mat, 1); }, peak);
   bench_bandwidth("log_softmax over dim 0 of (8192, 8192)", 2 * mat_bytes,
                   [&] { raw::log_softmax(mat, 0); }, peak);
+
+  bench_adam(peak);
+  bench_cross_entropy("cross_entropy fwd+bwd (256, 41)", 256, 41, peak);
+  bench_cross_entropy("cross_entropy fwd+bwd (4096, 1000)", 4096, 1000, peak);
+  bench_embedding_bag(peak);
   return 0;
 }
 
