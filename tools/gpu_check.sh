@@ -218,8 +218,8 @@ fi
 if [[ -x "$CLI" ]]; then
   step "ignis train --device cuda ($EPOCHS epochs)" 150 train_cuda.raw \
     "$CLI" train "${DATA[@]}" --epochs "$EPOCHS" --device cuda --out "$SCRATCH/submit_cuda.csv"
-  # Progress bars make the raw log large: keep the per-epoch lines.
-  grep -aE '^\[[0-9]+\]|rror' "$OUT/train_cuda.raw" > "$OUT/train_cuda.log"
+  # Progress bars make the raw log large: keep the per-epoch lines and the seconds per epoch.
+  grep -aE '^\[[0-9]+\]|rror|s per epoch' "$OUT/train_cuda.raw" > "$OUT/train_cuda.log"
   rm -f "$OUT/train_cuda.raw"
 else
   RESULTS+=("| ignis train --device cuda | not built | | |")
@@ -276,6 +276,9 @@ gbps("raw::add float32 (op, allocating)", 3 * f32, lambda: x + y)
 host = torch.empty(n)
 gbps("host -> device float32 (pageable)", f32, lambda: out.copy_(host))
 gbps("device -> host float32 (pageable)", f32, lambda: host.copy_(x))
+host_pinned = torch.empty(n).pin_memory()
+gbps("host -> device float32 (pinned)", f32, lambda: out.copy_(host_pinned))
+gbps("device -> host float32 (pinned)", f32, lambda: host_pinned.copy_(x))
 mat = torch.randn(side, side, device=dev)
 gbps("sum of 2^26 float32", f32, lambda: x.sum())
 gbps("row sums of (8192, 8192)", f32, lambda: mat.sum(1))
@@ -283,6 +286,33 @@ gbps("column sums of (8192, 8192)", f32, lambda: mat.sum(0))
 gbps("argmax of rows of (8192, 8192)", f32, lambda: mat.argmax(1))
 gbps("softmax of rows of (8192, 8192)", 2 * f32, lambda: torch.softmax(mat, 1))
 gbps("log_softmax over dim 0 of (8192, 8192)", 2 * f32, lambda: torch.log_softmax(mat, 0))
+# A training step's fused kernels, as cuda_bench's bench_adam, bench_cross_entropy and
+# bench_embedding_bag: same shapes, same byte counts, through the API a training loop calls.
+params = [torch.randn(s, device=dev, requires_grad=True) for s in ((81040, 64), (41, 64), (41,))]
+for p in params:
+    p.grad = torch.randn_like(p)
+numel = sum(p.numel() for p in params)
+adam = torch.optim.Adam(params, lr=1e-3, weight_decay=1e-5, fused=True)
+gbps("adam step, 5.19M float32 params", 28.0 * numel, adam.step)
+adam_foreach = torch.optim.Adam(params, lr=1e-3, weight_decay=1e-5, foreach=True)
+gbps("adam step, torch foreach (not fused)", 28.0 * numel, adam_foreach.step)
+for rows, classes in ((256, 41), (4096, 1000)):
+    logits = torch.randn(rows, classes, device=dev, requires_grad=True)
+    target = torch.randint(0, classes, (rows,), device=dev)
+    def ce_step():
+        logits.grad = None
+        torch.nn.functional.cross_entropy(logits, target).backward()
+    gbps(f"cross_entropy fwd+bwd ({rows}, {classes})", 12.0 * rows * classes, ce_step)
+V, D, B, L = 60000, 64, 256, 20
+N = B * L
+weight = torch.randn(V, D, device=dev, requires_grad=True)
+indices = torch.randint(0, V, (N,), device=dev)
+offsets = torch.arange(0, N, L, device=dev)
+def bag_step():
+    weight.grad = None
+    torch.nn.functional.embedding_bag(indices, weight, offsets, mode="mean").sum().backward()
+gbps("embedding_bag mean fwd+bwd V=60000", 4.0 * (2 * N * D + 2 * B * D + V * D) + 16.0 * N,
+     bag_step)
 PY
 
 # ---- 5b. ignis beside PyTorch: cuda_bench's lines paired with the baseline's by label ----
@@ -311,6 +341,115 @@ for label, rate in ignis.items():
     print(f"| {label} | {rate:.1f} {unit} | {other or 0:.1f} {unit} | {ratio} |")
 PY
 fi
+
+# ---- 5c. seconds per epoch of whole jobs on PyTorch CUDA ----
+# The text job: bench/text_job_torch.py's tokenizer, vocabulary, model and batch order, on the
+# GPU, batches collated on the host into pinned memory and copied to the device as `ignis train
+# --device cuda` does (one loss.item() per step, as the CLI). The cnn: `ignis train-images
+# --model cnn`'s network (bench/image_job_torch.py) on Fashion-MNIST-sized random data (60000
+# images 1x28x28, 10 classes, batch 128, Adam), since the data need not be on this machine;
+# step 5d runs ignis on the same kind of data. Both recipes are the CLIs' defaults (text: batch
+# 256, lr 1e-2; cnn: batch 128, lr 1e-3).
+step "PyTorch CUDA: text job and cnn, s/epoch" 120 torch_epochs.log python3 - "${DATA[@]:1:1}" << 'PY'
+import statistics, sys, time, types
+import torch
+sys.path.insert(0, "bench")
+import text_job_torch as tj
+import image_job_torch as ij
+assert torch.cuda.is_available(), "PyTorch sees no GPU"
+dev = torch.device("cuda")
+torch.manual_seed(0)
+
+args = types.SimpleNamespace(text_column="text", label_column="label", id_column="id",
+                             bigrams=False)
+_, docs, labels = tj.read_csv(sys.argv[1], args, require_label=True)
+vocab = tj.build_vocab(docs, 1)
+classes = sorted(set(labels), key=lambda c: c.encode("utf-8"))
+index = {c: i for i, c in enumerate(classes)}
+rows = tj.encode(docs, vocab)
+targets = torch.tensor([index[c] for c in labels], dtype=torch.int64)
+model = tj.TextModel("bag", len(vocab), 64, 128, len(classes), 0.5).to(dev)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-5)
+criterion = torch.nn.CrossEntropyLoss()
+seconds = []
+for epoch in range(1, 3):
+    perm = tj.shuffled_indices(len(rows), 0, epoch)
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    model.train()
+    for order in tj.batches(len(rows), 256, perm):
+        inputs, offsets = tj.collate(rows, order)
+        inputs = inputs.pin_memory().to(dev, non_blocking=True)
+        offsets = offsets.pin_memory().to(dev, non_blocking=True)
+        y = targets[order].pin_memory().to(dev, non_blocking=True)
+        optimizer.zero_grad()
+        loss = criterion(model(inputs, offsets), y)
+        loss.item()
+        loss.backward()
+        optimizer.step()
+    torch.cuda.synchronize()
+    seconds.append(time.perf_counter() - start)
+print(f"torch cuda text job (bag, batch 256, vocabulary {len(vocab)}): "
+      f"{statistics.mean(seconds):.2f} s per epoch (epochs: {', '.join(f'{s:.2f}' for s in seconds)})")
+
+torch.backends.cudnn.benchmark = True
+images = torch.randn(60000, 1, 28, 28).pin_memory()
+image_targets = torch.randint(0, 10, (60000,))
+cnn = ij.make_model("cnn", 28, 28, 10).to(dev)
+optimizer = torch.optim.Adam(cnn.parameters(), lr=1e-3, weight_decay=1e-5)
+seconds = []
+for epoch in range(1, 3):
+    perm = torch.randperm(60000)
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    cnn.train()
+    for first in range(0, 60000, 128):
+        order = perm[first:first + 128]
+        x = images[order].pin_memory().to(dev, non_blocking=True)
+        y = image_targets[order].to(dev, non_blocking=True)
+        optimizer.zero_grad()
+        loss = criterion(cnn(x), y)
+        loss.item()
+        loss.backward()
+        optimizer.step()
+    torch.cuda.synchronize()
+    seconds.append(time.perf_counter() - start)
+print(f"torch cuda cnn job (Fashion-MNIST-sized, batch 128): "
+      f"{statistics.mean(seconds):.2f} s per epoch (epochs: {', '.join(f'{s:.2f}' for s in seconds)})")
+PY
+ignis_epoch=$(grep -ahoE '[0-9.]+ s per epoch' "$OUT/train_cuda.log" 2>/dev/null | head -1)
+torch_text_epoch=$(grep -ahoE 'text job .*: [0-9.]+ s per epoch' "$OUT/torch_epochs.log" 2>/dev/null |
+                   grep -oE '[0-9.]+ s per epoch')
+torch_cnn_epoch=$(grep -ahoE 'cnn job .*: [0-9.]+ s per epoch' "$OUT/torch_epochs.log" 2>/dev/null |
+                  grep -oE '[0-9.]+ s per epoch')
+note "text job on the GPU (training loop only, mean of $EPOCHS epochs): ignis ${ignis_epoch:-none}, PyTorch CUDA ${torch_text_epoch:-none}"
+
+# ---- 5d. ignis train-images --model cnn --device cuda on the same kind of random data ----
+# IDX files of random pixels and labels, Fashion-MNIST's sizes (60000 + 10000 images 28x28).
+ignis_cnn_epoch=""
+if [[ -x "$CLI" ]]; then
+  python3 - "$SCRATCH/images" << 'PY'
+import os, struct, sys
+import numpy as np
+folder = sys.argv[1]
+os.makedirs(folder, exist_ok=True)
+rng = np.random.default_rng(0)
+for split, n in (("train", 60000), ("t10k", 10000)):
+    with open(os.path.join(folder, f"{split}-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 28, 28))
+        f.write(rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8).tobytes())
+    with open(os.path.join(folder, f"{split}-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n))
+        f.write(rng.integers(0, 10, size=n, dtype=np.uint8).tobytes())
+PY
+  step "ignis train-images --model cnn --device cuda (1 epoch, random data)" 120 \
+    train_images_cuda.raw "$CLI" train-images --data "$SCRATCH/images" --model cnn --epochs 1 \
+    --device cuda --out "$SCRATCH/images_predictions.csv"
+  grep -aE '^\[[0-9]+\]|rror|s per epoch' "$OUT/train_images_cuda.raw" > "$OUT/train_images_cuda.log"
+  rm -f "$OUT/train_images_cuda.raw"
+  ignis_cnn_epoch=$(grep -ahoE '[0-9.]+ s per epoch' "$OUT/train_images_cuda.log" | head -1)
+fi
+note "cnn job on the GPU (training loop only): ignis ${ignis_cnn_epoch:-none}, PyTorch CUDA ${torch_cnn_epoch:-none}"
 
 # ---- 6. the CPU job's result ----
 if [[ -n "$cpu_pid" ]]; then

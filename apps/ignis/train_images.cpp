@@ -27,6 +27,13 @@
 // test accuracy mean over seeds 0-7 of 87.94% (pytorch) vs 87.90% (he); in PyTorch over seeds
 // 0-4, 87.78% (default init), 87.75% (he normal), 87.96% (he uniform), 87.63% (inputs p / 255
 // unstandardised), all with a constant rate: every difference is within one standard error.
+//
+// The hidden Linear layers run their ReLU as the GEMM's epilogue (nn::Linear with
+// Activation::Relu); --fuse off keeps separate ReLU modules: the same values bit for bit, for
+// measuring the fusion (docs/performance.md).
+//
+// --device cuda trains on a GPU: the model is initialised on the host from the same seed, then
+// moved; each batch is collated on the host and copied over (a 128-image batch is 400 KB).
 #include "apps/ignis/train_images.h"
 
 #include <unistd.h>
@@ -51,6 +58,7 @@
 #include <vector>
 
 #include "apps/ignis/flags.h"
+#include "apps/ignis/inference.h"
 #include "autograd/grad_mode.h"
 #include "data/dataset.h"
 #include "data/idx.h"
@@ -113,6 +121,10 @@ Flags train_images_flags() {
              "(weights N(0, 2/fan_in), biases 0)"});
   flags.add({"init-from", K::String, "F", "",
              "start from the weights of this safetensors file (names as state_dict: 1.weight, ...)"});
+  flags.add({"device", K::String, "cpu|cuda", "cpu", "where to train"});
+  flags.add({"fuse", K::String, "on|off", "on",
+             "on: each hidden Linear's ReLU runs in its GEMM's epilogue; off: separate ReLU "
+             "modules (the same values; for measuring the fusion)"});
   return flags;
 }
 
@@ -131,6 +143,8 @@ struct ImageOptions {
   std::string lr_schedule;
   std::string init;
   std::optional<std::filesystem::path> init_from;
+  bool fuse = true;
+  Device device;
 };
 
 ImageOptions read_options(const Flags& flags) {
@@ -168,6 +182,10 @@ ImageOptions read_options(const Flags& flags) {
     flags.fail("init", "expected pytorch or he, got '" + o.init + "'");
   }
   if (flags.given("init-from")) o.init_from = flags.str("init-from");
+  const std::string fuse = flags.str("fuse");
+  if (fuse != "on" && fuse != "off") flags.fail("fuse", "expected on or off, got '" + fuse + "'");
+  o.fuse = fuse == "on";
+  o.device = device_from_flag(flags.str("device"));
   return o;
 }
 
@@ -319,12 +337,13 @@ class ImageLoader {
 };
 
 // The predicted class (argmax of the logits, lowest index on ties) of every image of `set`,
-// by a predictor engine in eval mode without gradients. Returns (set.size()).
-std::vector<int64_t> predict_classes(nn::Sequential& model, const ImageSet& set) {
+// by a predictor engine in eval mode without gradients, on the model's `device`. Returns
+// (set.size()).
+std::vector<int64_t> predict_classes(nn::Sequential& model, const ImageSet& set, Device device) {
   ImageLoader loader(set, kEvalBatchSize, /*shuffle=*/false, 0);
   engine::Engine predictor([&](engine::EngineBase&, const ImageBatch& batch) {
     NoGradGuard no_grad;
-    return model.forward(batch.images).argmax(1);  // (B) int64
+    return model.forward(to_device(batch.images, device)).argmax(1).cpu();  // (B) int64
   });
   std::vector<int64_t> classes(static_cast<size_t>(set.size()), -1);
   predictor.on(engine::Events::ITERATION_COMPLETED, [&](auto& e) {
@@ -358,17 +377,27 @@ void print_line(const char* format, auto... values) {
   std::cout << line << std::endl;
 }
 
-}  // namespace
-
+// The models of make_image_model, each hidden Linear's ReLU fused into it (fuse) or a
+// module of its own. Fused, an Identity keeps the ReLU's place, so that the parameters keep
+// the names of the PyTorch twin (1.weight, 3.weight, 5.weight: --init-from) and the values
+// are the unfused model's bit for bit (the fused epilogue applies the same ReLU to the same
+// GEMM results; the backward takes the same ReLU mask from the output).
 nn::Sequential make_image_model(const std::string& kind, int64_t height, int64_t width,
-                                int64_t classes, const std::string& init) {
+                                int64_t classes, const std::string& init, bool fuse) {
   if (init != "pytorch" && init != "he") {
     throw UsageError("train-images: unknown initialisation '" + init + "' (expected pytorch or he)");
   }
+  const auto hidden = [fuse](int64_t in, int64_t out) {
+    return nn::Linear(in, out, fuse ? Activation::Relu : Activation::None);
+  };
+  const auto relu = [fuse]() -> std::shared_ptr<nn::Module> {
+    if (fuse) return std::make_shared<nn::Identity>();
+    return std::make_shared<nn::ReLU>();
+  };
   nn::Sequential model = [&] {
     if (kind == "mlp") {
-      return nn::Sequential(nn::Flatten(), nn::Linear(height * width, 512), nn::ReLU(),
-                            nn::Linear(512, 256), nn::ReLU(), nn::Linear(256, classes));
+      return nn::Sequential(nn::Flatten(), hidden(height * width, 512), relu(),
+                            hidden(512, 256), relu(), nn::Linear(256, classes));
     }
     if (kind == "cnn") {
       if (height < 4 || width < 4) {
@@ -378,8 +407,8 @@ nn::Sequential make_image_model(const std::string& kind, int64_t height, int64_t
       const nn::Conv2dOptions same = {.padding = 1};
       return nn::Sequential(nn::Conv2d(1, 32, 3, same), nn::ReLU(), nn::MaxPool2d(2),
                             nn::Conv2d(32, 64, 3, same), nn::ReLU(), nn::MaxPool2d(2),
-                            nn::Flatten(), nn::Linear(64 * (height / 4) * (width / 4), 128),
-                            nn::ReLU(), nn::Linear(128, classes));
+                            nn::Flatten(), hidden(64 * (height / 4) * (width / 4), 128),
+                            relu(), nn::Linear(128, classes));
     }
     throw UsageError("train-images: unknown model '" + kind + "' (expected mlp or cnn)");
   }();
@@ -393,6 +422,13 @@ nn::Sequential make_image_model(const std::string& kind, int64_t height, int64_t
     }
   }
   return model;
+}
+
+}  // namespace
+
+nn::Sequential make_image_model(const std::string& kind, int64_t height, int64_t width,
+                                int64_t classes, const std::string& init) {
+  return make_image_model(kind, height, width, classes, init, /*fuse=*/true);
 }
 
 int run_train_images(const std::vector<std::string>& args) {
@@ -428,7 +464,7 @@ int run_train_images(const std::vector<std::string>& args) {
 
   // ---- model, optimizer, loss ----
   nn::Sequential model =
-      make_image_model(o.model, train_shape[1], train_shape[2], kClasses, o.init);
+      make_image_model(o.model, train_shape[1], train_shape[2], kClasses, o.init, o.fuse);
   if (o.init_from) {
     try {
       nn::load(model, *o.init_from);
@@ -436,15 +472,18 @@ int run_train_images(const std::vector<std::string>& args) {
       throw ValueError("train-images: --init-from " + o.init_from->string() + ": " + e.what());
     }
   }
+  model.to(o.device);
   optim::Adam optimizer(model.parameters(), {.lr = o.lr, .weight_decay = o.weight_decay});
   nn::CrossEntropyLoss criterion;
 
   print_line("ignis train-images: %lld train images, %lld test images (%lldx%lld), model %s, "
-             "pixels standardised with mean %.4f std %.4f, threads %d, lr schedule %s, init %s",
+             "pixels standardised with mean %.4f std %.4f, threads %d, lr schedule %s, init %s, "
+             "device %s",
              static_cast<long long>(train_set.size()), static_cast<long long>(test_set.size()),
              static_cast<long long>(train_shape[1]), static_cast<long long>(train_shape[2]),
              o.model.c_str(), stats.mean, stats.std, get_num_threads(), o.lr_schedule.c_str(),
-             o.init_from ? o.init_from->string().c_str() : o.init.c_str());
+             o.init_from ? o.init_from->string().c_str() : o.init.c_str(),
+             o.device.str().c_str());
 
   const auto seed = static_cast<uint64_t>(o.seed);
   ImageLoader train_loader(train_set, o.batch_size, /*shuffle=*/true, seed);
@@ -457,8 +496,8 @@ int run_train_images(const std::vector<std::string>& args) {
   engine::Engine trainer([&](engine::EngineBase& e, const ImageBatch& batch) {
     model.train();
     optimizer.zero_grad();
-    const Tensor logits = model.forward(batch.images);  // (B, kClasses)
-    const Tensor loss = criterion(logits, batch.targets);
+    const Tensor logits = model.forward(to_device(batch.images, o.device));  // (B, kClasses)
+    const Tensor loss = criterion(logits, to_device(batch.targets, o.device));
     const double value = loss.item<double>();
     if (!std::isfinite(value)) {
       throw ValueError("training diverged: the loss is " + std::string(std::isnan(value) ? "nan" : "inf") +
@@ -475,7 +514,8 @@ int run_train_images(const std::vector<std::string>& args) {
   engine::Engine evaluator([&](engine::EngineBase&, const ImageBatch& batch) {
     NoGradGuard no_grad;
     model.eval();
-    return engine::Output<Tensor>{.y_pred = model.forward(batch.images), .y = batch.targets};
+    return engine::Output<Tensor>{.y_pred = model.forward(to_device(batch.images, o.device)),
+                                  .y = to_device(batch.targets, o.device)};
   });
   metrics::Accuracy().attach(evaluator, "accuracy");
   metrics::Loss(criterion).attach(evaluator, "loss");
@@ -519,7 +559,7 @@ int run_train_images(const std::vector<std::string>& args) {
              static_cast<long long>(o.epochs), total_train_seconds,
              total_train_seconds / static_cast<double>(o.epochs));
 
-  write_image_predictions(o.out_path, predict_classes(model, test_set));
+  write_image_predictions(o.out_path, predict_classes(model, test_set, o.device));
   print_line("ignis train-images: wrote %lld predictions to %s",
              static_cast<long long>(test_set.size()), o.out_path.string().c_str());
   return 0;

@@ -19,6 +19,8 @@ int run_train_images(const std::vector<std::string>& args);
 //   mlp: flatten, Linear(h*w, 512), ReLU, Linear(512, 256), ReLU, Linear(256, classes)
 //   cnn: Conv2d(1, 32, 3, pad 1), ReLU, MaxPool2d(2), Conv2d(32, 64, 3, pad 1), ReLU,
 //        MaxPool2d(2), flatten, Linear(64*(h/4)*(w/4), 128), ReLU, Linear(128, classes)
+// where each hidden Linear has its ReLU fused (nn::Linear with Activation::Relu) and an
+// Identity holds the ReLU's place, so the parameter names are PyTorch's (1.weight, ...).
 // Initialised from default_generator() by `init`:
 //   pytorch: each layer's default, as PyTorch's: weight and bias ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in))
 //   he:      every weight ~ N(0, 2 / fan_in) (kaiming_normal, ReLU gain), every bias 0
