@@ -4,6 +4,7 @@
 #include <functional>
 #include <vector>
 
+#include "tensor/elementwise.h"
 #include "tensor/tensor.h"
 
 namespace ignis::autograd::detail {
@@ -20,5 +21,11 @@ Tensor embed_in_zeros(const char* name, const Tensor& dy, const Shape& sizes,
 
 // Marks a differentiable view's output (in place on it is refused while it requires grad).
 Tensor mark_view(const Tensor& out, const Tensor& base);
+
+// dx = dy * act'(x) from the saved output y = act(x), act = UnaryOp::Relu (y > 0), Tanh
+// (1 - y^2) or Sigmoid (y (1 - y)): the fused raw kernel in a plain backward; differentiable
+// ops under create_graph, so that second derivatives flow. relu, tanh, sigmoid and linear
+// with a fused activation share it. Internal error for another op.
+Tensor backward_from_output(UnaryOp op, const Tensor& dy, const Tensor& y);
 
 }  // namespace ignis::autograd::detail

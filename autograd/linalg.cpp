@@ -17,6 +17,7 @@ namespace ignis {
 using autograd::record;
 using autograd::SavedTensor;
 using autograd::detail::Grads;
+using autograd::detail::backward_from_output;
 using autograd::detail::wants_grad;
 
 namespace {
@@ -38,25 +39,10 @@ const char* linear_op_name(Activation activation) {
   return "linear";
 }
 
-// dz = dy * act'(z) from the saved output y = act(z): the fused raw kernel in a plain
-// backward; differentiable ops under create_graph, so that second derivatives flow (the
-// forms of relu, tanh and sigmoid in autograd/math.cpp).
+// dz = dy * act'(z) from the saved output y = act(z) (autograd/detail.h).
 Tensor activation_backward(Activation activation, const Tensor& dy, const Tensor& y) {
-  const bool composite = GradMode::is_enabled();
-  switch (activation) {
-    case Activation::Relu:
-      if (!composite) return raw::binary(BinaryOp::ReluBackward, dy, y);
-      return dy * raw::to(raw::binary(BinaryOp::Gt, y, scalar_tensor(0, y.dtype(), y.device())),
-                          dy.dtype());
-    case Activation::Tanh:
-      if (!composite) return raw::binary(BinaryOp::TanhBackward, dy, y);
-      return dy * (1 - y * y);
-    case Activation::Sigmoid:
-      if (!composite) return raw::binary(BinaryOp::SigmoidBackward, dy, y);
-      return dy * y * (1 - y);
-    case Activation::None: break;
-  }
-  return dy;
+  if (activation == Activation::None) return dy;
+  return backward_from_output(activation_op(activation), dy, y);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // dtype by the engine. Not the kernels (tensor/cpu/) nor the argument checks (raw ops).
 #include "autograd/math.h"
 
+#include "autograd/detail.h"
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
@@ -248,10 +249,7 @@ Tensor relu(const Tensor& x) {
   if (!autograd::needs_grad({x})) return y;
   return record("relu", {x}, y, [sy = SavedTensor(y, "relu")](const Tensor& dy) {
     const Tensor y = sy.get();
-    return Grads{fused_or_composite(BinaryOp::ReluBackward, dy, y, [&] {
-      return dy * mask_as(raw::binary(BinaryOp::Gt, y, wrap_scalar(0, y.device())),
-                          dy.dtype());
-    })};
+    return Grads{autograd::detail::backward_from_output(UnaryOp::Relu, dy, y)};
   });
 }
 
@@ -313,8 +311,7 @@ Tensor tanh(const Tensor& x) {
   // d tanh/dx = 1 - y^2
   return record("tanh", {x}, y, [sy = SavedTensor(y, "tanh")](const Tensor& dy) {
     const Tensor y = sy.get();
-    return Grads{fused_or_composite(BinaryOp::TanhBackward, dy, y,
-                                    [&] { return dy * (1 - y * y); })};
+    return Grads{autograd::detail::backward_from_output(UnaryOp::Tanh, dy, y)};
   });
 }
 
@@ -324,8 +321,7 @@ Tensor sigmoid(const Tensor& x) {
   // d sigmoid/dx = y (1 - y)
   return record("sigmoid", {x}, y, [sy = SavedTensor(y, "sigmoid")](const Tensor& dy) {
     const Tensor y = sy.get();
-    return Grads{fused_or_composite(BinaryOp::SigmoidBackward, dy, y,
-                                    [&] { return dy * y * (1 - y); })};
+    return Grads{autograd::detail::backward_from_output(UnaryOp::Sigmoid, dy, y)};
   });
 }
 
@@ -406,5 +402,26 @@ Tensor operator>=(const Tensor& a, const Scalar& b) { return ge(a, wrap_scalar(b
 Tensor operator&&(const Tensor& a, const Tensor& b) { return logical_and(a, b); }
 Tensor operator||(const Tensor& a, const Tensor& b) { return logical_or(a, b); }
 Tensor operator!(const Tensor& x) { return logical_not(x); }
+
+namespace autograd::detail {
+
+Tensor backward_from_output(UnaryOp op, const Tensor& dy, const Tensor& y) {
+  switch (op) {
+    case UnaryOp::Relu:
+      return fused_or_composite(BinaryOp::ReluBackward, dy, y, [&] {
+        return dy * mask_as(raw::binary(BinaryOp::Gt, y, wrap_scalar(0, y.device())), dy.dtype());
+      });
+    case UnaryOp::Tanh:
+      return fused_or_composite(BinaryOp::TanhBackward, dy, y, [&] { return dy * (1 - y * y); });
+    case UnaryOp::Sigmoid:
+      return fused_or_composite(BinaryOp::SigmoidBackward, dy, y,
+                                [&] { return dy * y * (1 - y); });
+    default:
+      internal_error("backward_from_output: not an activation whose derivative follows from "
+                     "its output");
+  }
+}
+
+}  // namespace autograd::detail
 
 }  // namespace ignis

@@ -9,9 +9,12 @@
 //   defaults: ignis's thread count, 7 runs, every shape (else those whose name contains TEXT),
 //   wall-clock time, both libraries. `--only` times one library and never calls the other, so
 //   the other's idle threads cannot take a vCPU from it (OpenBLAS's workers spin for a while
-//   after each call): it prints `shape GFLOP/s` lines (median of R >= 1 runs) for
-//   bench/gemm_two_processes.sh, which runs the two libraries in alternating processes.
-//   `--clock cpu` (one thread only) times the calling thread's CPU time, which leaves out the time it was descheduled: steadier numbers on a shared, time-sliced machine.
+//   after each call; with `--only ignis` also set OPENBLAS_NUM_THREADS=1, since a threaded
+//   OpenBLAS starts its workers when it loads). It prints `shape GFLOP/s` lines (median of
+//   R >= 1 runs) for bench/gemm_two_processes.sh, which runs the libraries in turn in
+//   processes of their own. `--clock cpu` (one thread only) times the calling thread's CPU
+//   time, which leaves out the time it was descheduled: steadier numbers on a shared,
+//   time-sliced machine.
 // For a fair comparison, run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so OpenBLAS
 // picks its own kernel for this CPU; the table's header names that kernel.
 #include <cblas.h>

@@ -104,7 +104,9 @@ int checked_int(int64_t v, const char* what, const GemmArgs& g) {
 // beta == 0 never reads C; k == 0 or alpha == 0 only scales C (a kernel of ours, as the CPU
 // does, without calling cuBLAS). float32 (FP32 or, with allow_tf32(), TF32 tensor cores) and
 // float64. Throws DeviceError for another dtype, sizes beyond int, or a cuBLAS failure.
+// No epilogue: raw::linear runs the activation as a pass of its own on this device.
 void gemm_cuda(const GemmArgs& g) {
+  IGNIS_INTERNAL_ASSERT(g.epilogue == Activation::None);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   cudaDataType_t type;
   cublasComputeType_t compute;

@@ -92,7 +92,9 @@ Tensor embedding(const Tensor& input, const Tensor& weight,
 // be undefined) or 1-d flat indices with offsets (B) giving each bag's start (offsets[0] = 0,
 // non-decreasing), or (B + 1) with include_last_offset. Indices equal to padding_idx are left
 // out of their bag (and of the mean's count). per_sample_weights (same shape as input) scales
-// each embedding, mode Sum only. Empty bags give zeros. -> (B, D).
+// each embedding, mode Sum only. Empty bags give zeros. -> (B, D), on weight's device.
+// input and offsets are read on the host to form the bags, so they may live on the CPU while
+// weight is on a GPU (unlike PyTorch): that spares a copy there and back per batch.
 // Throws ShapeError / ValueError / IndexError naming the offending argument.
 Tensor embedding_bag(const Tensor& input, const Tensor& weight, const Tensor& offsets = {},
                      EmbeddingBagMode mode = EmbeddingBagMode::Mean,

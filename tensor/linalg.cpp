@@ -136,16 +136,6 @@ void gemm_into(const char* op, const Tensor& out, const Tensor& a_in, const Tens
 
 Shape batch_of(const Tensor& x) { return Shape(x.sizes().begin(), x.sizes().end() - 2); }
 
-UnaryOp unary_op_of(Activation activation) {
-  switch (activation) {
-    case Activation::Relu: return UnaryOp::Relu;
-    case Activation::Tanh: return UnaryOp::Tanh;
-    case Activation::Sigmoid: return UnaryOp::Sigmoid;
-    case Activation::None: break;
-  }
-  internal_error("linear: no unary op for activation none");
-}
-
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -233,7 +223,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   const bool fused = out.device().is_cpu();
   gemm_into("linear", out_rows, rows, t(weight), 1.0, bias.defined() ? 1.0 : 0.0,
             fused ? activation : Activation::None);
-  if (!fused && activation != Activation::None) unary_(unary_op_of(activation), out);
+  if (!fused && activation != Activation::None) unary_(activation_op(activation), out);
   return out;
 }
 
@@ -268,6 +258,16 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, double alp
 }  // namespace ignis::raw
 
 namespace ignis {
+
+UnaryOp activation_op(Activation activation) {
+  switch (activation) {
+    case Activation::Relu: return UnaryOp::Relu;
+    case Activation::Tanh: return UnaryOp::Tanh;
+    case Activation::Sigmoid: return UnaryOp::Sigmoid;
+    case Activation::None: break;
+  }
+  internal_error("activation_op: no unary op for activation none");
+}
 
 const char* activation_name(Activation activation) {
   switch (activation) {

@@ -10,6 +10,9 @@ namespace ignis {
 // derivative follows from their output: the backward needs no pre-activation tensor.
 enum class Activation { None, Relu, Tanh, Sigmoid };
 const char* activation_name(Activation activation);  // "none", "relu", "tanh", "sigmoid"
+enum class UnaryOp;  // tensor/elementwise.h
+// The elementwise op of an activation (UnaryOp::Relu, ...); internal error for None.
+UnaryOp activation_op(Activation activation);
 
 // C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b] for b in [0, batch): row-major, each
 // operand with its own leading dimension and batch stride (0 broadcasts one matrix).

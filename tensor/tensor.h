@@ -185,7 +185,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 // A fresh, contiguous, uninitialised tensor on `device`: the one constructor kernels use.
 Tensor make_tensor(const Shape& sizes, DType dtype, Device device);
 // The same on the host, its storage from `allocator` (nullptr: the CPU allocator), handed back
-// to `allocator` when the last view dies; e.g. page-locked memory (cuda/pinned.h).
+// to `allocator` when the last view dies; e.g. page-locked memory (cuda/pinned.h). Throws
+// ShapeError for a negative size, and what the allocator throws (DeviceError when the pinned
+// allocator cannot page-lock that much).
 Tensor make_tensor(const Shape& sizes, DType dtype, Allocator* allocator);
 // A view of `base`'s storage with the given geometry (no checks beyond the storage bound).
 Tensor make_view(const Tensor& base, const Shape& sizes, const Shape& strides, int64_t offset);

@@ -350,7 +350,7 @@ fi
 # images 1x28x28, 10 classes, batch 128, Adam), since the data need not be on this machine;
 # step 5d runs ignis on the same kind of data. Both recipes are the CLIs' defaults (text: batch
 # 256, lr 1e-2; cnn: batch 128, lr 1e-3).
-step "PyTorch CUDA: text job and cnn, s/epoch" 120 torch_epochs.log python3 - "${DATA[@]:1:1}" << 'PY'
+step "PyTorch CUDA: text job and cnn, s/epoch" 120 torch_epochs.log python3 - "${DATA[@]:1:1}" "$EPOCHS" << 'PY'
 import statistics, sys, time, types
 import torch
 sys.path.insert(0, "bench")
@@ -372,7 +372,7 @@ model = tj.TextModel("bag", len(vocab), 64, 128, len(classes), 0.5).to(dev)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-5)
 criterion = torch.nn.CrossEntropyLoss()
 seconds = []
-for epoch in range(1, 3):
+for epoch in range(1, int(sys.argv[2]) + 1):
     perm = tj.shuffled_indices(len(rows), 0, epoch)
     torch.cuda.synchronize()
     start = time.perf_counter()
@@ -398,7 +398,7 @@ image_targets = torch.randint(0, 10, (60000,))
 cnn = ij.make_model("cnn", 28, 28, 10).to(dev)
 optimizer = torch.optim.Adam(cnn.parameters(), lr=1e-3, weight_decay=1e-5)
 seconds = []
-for epoch in range(1, 3):
+for epoch in range(1, int(sys.argv[2]) + 1):
     perm = torch.randperm(60000)
     torch.cuda.synchronize()
     start = time.perf_counter()
@@ -442,10 +442,11 @@ for split, n in (("train", 60000), ("t10k", 10000)):
         f.write(struct.pack(">II", 0x801, n))
         f.write(rng.integers(0, 10, size=n, dtype=np.uint8).tobytes())
 PY
-  step "ignis train-images --model cnn --device cuda (1 epoch, random data)" 120 \
-    train_images_cuda.raw "$CLI" train-images --data "$SCRATCH/images" --model cnn --epochs 1 \
+  step "ignis train-images --model cnn --device cuda ($EPOCHS epochs, random data)" 120 \
+    train_images_cuda.raw "$CLI" train-images --data "$SCRATCH/images" --model cnn --epochs "$EPOCHS" \
     --device cuda --out "$SCRATCH/images_predictions.csv"
-  grep -aE '^\[[0-9]+\]|rror|s per epoch' "$OUT/train_images_cuda.raw" > "$OUT/train_images_cuda.log"
+  grep -aE '^\[[0-9]+\]|rror|s per epoch' "$OUT/train_images_cuda.raw" > "$OUT/train_images_cuda.log" \
+    2>/dev/null
   rm -f "$OUT/train_images_cuda.raw"
   ignis_cnn_epoch=$(grep -ahoE '[0-9.]+ s per epoch' "$OUT/train_images_cuda.log" | head -1)
 fi

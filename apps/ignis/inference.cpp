@@ -65,7 +65,7 @@ std::vector<int64_t> predict_classes(TextClassifier& model,
   engine::Engine predictor([&](engine::EngineBase&, const data::Batch& batch) {
     NoGradGuard no_grad;
     const Tensor logits =  // (B, C)
-        model.forward(to_device(batch.inputs, device), to_device(batch.offsets, device));
+        model.forward(batch.inputs, batch.offsets);  // bags are read on the host
     return logits.argmax(1).cpu();  // (B) int64
   });
   std::vector<int64_t> classes(static_cast<size_t>(dataset.size()), -1);

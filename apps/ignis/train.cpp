@@ -341,7 +341,7 @@ int run_train(const std::vector<std::string>& args) {
     model.train();
     optimizer.zero_grad();
     const Tensor logits =  // (B, C)
-        model.forward(to_device(batch.inputs, o.device), to_device(batch.offsets, o.device));
+        model.forward(batch.inputs, batch.offsets);  // bags are read on the host
     const Tensor loss = criterion(logits, to_device(batch.targets, o.device));
     const double value = loss.item<double>();
     if (!std::isfinite(value)) {
@@ -359,7 +359,7 @@ int run_train(const std::vector<std::string>& args) {
     NoGradGuard no_grad;
     model.eval();
     Tensor logits =  // (B, C)
-        model.forward(to_device(batch.inputs, o.device), to_device(batch.offsets, o.device));
+        model.forward(batch.inputs, batch.offsets);  // bags are read on the host
     return engine::Output<Tensor>{.y_pred = logits, .y = to_device(batch.targets, o.device)};
   });
   metrics::Accuracy().attach(evaluator, "accuracy");

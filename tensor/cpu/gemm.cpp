@@ -292,9 +292,9 @@ void gemm_typed(const GemmArgs& g) {
   // register tiles: each element of C is computed by one thread, in the same order for any
   // thread count. The split is along whichever dimension gives the largest slice the fewest
   // elements of C (256 x 256 in two: 128 columns each, rather than 140 and 116 rows); on a
-  // tie along n, where each thread packs only its own columns of B and reads A in place when
-  // its slice has few column panels (split along m, every thread packed all of B: two
-  // threads ran 1024^3 at 469 GFLOP/s against 489 along n, and 256^3 at 477 against 500).
+  // tie along n, where each thread packs only its own columns of B (split along m, every
+  // thread packed all of B: two threads ran 1024^3 at 469 GFLOP/s against 489 along n, and
+  // 256^3 at 477 against 500).
   const int64_t threads = get_num_threads();
   const bool parallel = threads > 1 && g.m * g.n * g.k * g.batch >= kParallelMinWork;
   const int64_t want = parallel && g.batch < threads ? ceil_div(threads, g.batch) : 1;
