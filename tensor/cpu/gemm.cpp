@@ -188,11 +188,12 @@ thread_local PackBuffer t_pack_a;
 thread_local PackBuffer t_pack_b;
 
 // Below this many multiply-adds (all batches together) a GEMM runs on the calling thread:
-// waking the pool costs more than it saves. Measured on 2 time-sliced vCPUs: handing one of
-// two chunks to a parked worker added 7.5 us (median) to the call, while 2^22 multiply-adds
-// take about 17 us per thread at 240 GFLOP/s, so halving less work cannot pay for the wake-up
-// (the 32 x 64 x 784 and 64 x 784 x 32 GEMMs of a small MLP step ran slower on two threads).
-constexpr int64_t kParallelMinWork = int64_t{1} << 22;
+// handing work to the pool costs more than it saves. Measured on 2 time-sliced vCPUs: with
+// parked workers, waking one added 7.5 us (median) to the call, and the 32 x 64 x 784 and
+// 64 x 784 x 32 GEMMs of a small MLP step (1.6M) ran slower on two threads, so the bound was
+// 2^22. Since idle workers poll before parking (thread_pool.cpp), 128^3 (2^21) runs at 376-386
+// GFLOP/s on two threads against 242 on one; those MLP-step GEMMs stay below the bound.
+constexpr int64_t kParallelMinWork = int64_t{1} << 21;
 
 // The dot kernel serves A and B contiguous along k when m or n is at most kDotMaxSide and k
 // at least kDotMinK. Measured on Zen 5 (AVX-512), one thread: 32 x 10 x 64 ran at 47 GFLOP/s

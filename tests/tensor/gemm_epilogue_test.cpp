@@ -125,7 +125,7 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, GemmEpilogueTest, test::all_gemm_isas(),
                          test::gemm_isa_test_name);
 
 // Threads split C along m or n; each piece's epilogue runs on the thread that finished it,
-// so 1 and 2 threads agree bit for bit (sizes over the GEMM's 2^22 multiply-adds threshold:
+// so 1 and 2 threads agree bit for bit (sizes over the GEMM's 2^21 multiply-adds threshold:
 // blocked, short-k, dot).
 TEST(GemmEpilogue, ThreadCountDoesNotChangeTheResult) {
   const LinearCase cases[] = {{128, 784, 512}, {2000, 10, 512, true}, {8192, 64, 10}};

@@ -193,7 +193,7 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest, test::all_gemm_isas(),
                          test::gemm_isa_test_name);
 
 // The split of m or n over threads never changes an element's arithmetic: 1 and 2 threads
-// agree bit for bit (the sizes are over the 2^22 multiply-adds below which a GEMM is not
+// agree bit for bit (the sizes are over the 2^21 multiply-adds below which a GEMM is not
 // split), for the dot kernel (NT) and the blocked one (NN; 12 x 50000 reads B in place, each
 // thread a slice of n; 40000 x 10 packs B and reads A in place, each thread a slice of m;
 // 256 x 256 x 256 splits n, 128 columns each rather than 140 and 116 rows; 300 x 96 x 700
