@@ -112,6 +112,12 @@ double now(bool cpu_clock) {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
+// Calls of shape `s` per timed run: enough for about 20 ms at 100 GFLOP/s.
+int64_t calls_per_run(const GemmShape& s) {
+  const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
+  return std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
+}
+
 // GFLOP/s of `reps` back-to-back calls.
 template <typename F>
 double gflops(const GemmShape& s, int64_t reps, bool cpu_clock, F&& call) {
@@ -171,8 +177,7 @@ int time_one_library(bool ignis_side, int runs, const std::string& filter, bool 
     Operands o = make_operands(s, rng);
     const auto call = [&] { ignis_side ? run_ignis(s, o) : run_openblas(s, o); };
     call();  // warm-up: packing buffers, threads
-    const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
-    const int64_t reps = std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
+    const int64_t reps = calls_per_run(s);
     std::vector<double> g;
     for (int r = 0; r < runs; ++r) g.push_back(gflops(s, reps, cpu_clock, call));
     std::printf("%s %.2f\n", s.name.c_str(), median(g));
@@ -234,9 +239,7 @@ int main(int argc, char** argv) {
     if (s.name.find(filter) == std::string::npos) continue;
     Operands o = make_operands(s, rng);
     const double diff = relative_difference(s, o);  // also the warm-up of both
-    // Enough calls per run for about 20 ms at 100 GFLOP/s.
-    const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
-    const int64_t reps = std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
+    const int64_t reps = calls_per_run(s);
     std::vector<double> ours, theirs, peak;
     for (int r = 0; r < runs; ++r) {
       ours.push_back(gflops(s, reps, cpu_clock, [&] { run_ignis(s, o); }));

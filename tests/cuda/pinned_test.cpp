@@ -21,40 +21,19 @@
 #endif
 
 #include "support/cuda_test.h"
+#include "support/text_dataset.h"
 
 namespace ignis {
 namespace {
 
 #ifdef IGNIS_HAVE_CUDA
 
-// n rows of 0..4 tokens, labels c0..c2.
-struct TextFixture {
-  explicit TextFixture(int64_t n) {
-    data::TextTable table;
-    table.name = "mem.csv";
-    table.has_labels = true;
-    for (int64_t i = 0; i < n; ++i) {
-      table.ids.push_back(std::to_string(i));
-      table.tokens.emplace_back();
-      for (int64_t k = 0; k < i % 5; ++k) table.tokens.back().push_back("w" + std::to_string(i + k));
-      table.labels.push_back("c" + std::to_string(i % 3));
-      table.lines.push_back(i + 2);
-    }
-    vocab = data::Vocabulary::build(table.tokens);
-    labels = data::LabelEncoder::fit({"c0", "c1", "c2"});
-    dataset = data::TextClassificationDataset(table, vocab, &labels);
-  }
-  data::Vocabulary vocab;
-  data::LabelEncoder labels;
-  data::TextClassificationDataset dataset;
-};
-
 // Each pass's batches of `options` with and without the pinned allocator, compared field by
 // field after `through` (identity, or a round trip through the device).
 template <typename Through>
 void expect_pinned_batches_match(const data::DataLoaderOptions& options, bool expect_pinned,
                                  Through through) {
-  const TextFixture f(77);
+  const test::TextDatasetFixture f(77);
   data::DataLoader plain(f.dataset, options);
   data::DataLoaderOptions pinned_options = options;
   pinned_options.allocator = cuda::pinned_allocator();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "data/dataloader.h"
+#include "support/text_dataset.h"
 #include "tensor/error.h"
 
 namespace ignis::data {
@@ -58,27 +59,7 @@ class RecordingAllocator final : public Allocator {
   size_t made_ = 0;
 };
 
-// n rows; row i holds i % 4 tokens, so some rows (and some bags) are empty; labels c0..c2.
-struct Fixture {
-  explicit Fixture(int64_t n) {
-    TextTable table;
-    table.name = "mem.csv";
-    table.has_labels = true;
-    for (int64_t i = 0; i < n; ++i) {
-      table.ids.push_back(std::to_string(i));
-      table.tokens.emplace_back();
-      for (int64_t k = 0; k < i % 4; ++k) table.tokens.back().push_back("t" + std::to_string(i * k));
-      table.labels.push_back("c" + std::to_string(i % 3));
-      table.lines.push_back(i + 2);
-    }
-    vocab = Vocabulary::build(table.tokens);
-    labels = LabelEncoder::fit({"c0", "c1", "c2"});
-    dataset = TextClassificationDataset(table, vocab, &labels);
-  }
-  Vocabulary vocab;
-  LabelEncoder labels;
-  TextClassificationDataset dataset;
-};
+using Fixture = test::TextDatasetFixture;
 
 void expect_same(const Tensor& got, const Tensor& expected, const char* name) {
   ASSERT_EQ(got.defined(), expected.defined()) << name;
@@ -139,7 +120,7 @@ TEST(DataLoaderAllocator, SameBatchesFromTheGivenAllocatorWhichGetsEveryBlockBac
 TEST(DataLoaderAllocator, CollateBatchUsesItForEveryTensorEvenEmptyOnes) {
   const Fixture f(8);
   RecordingAllocator allocator;
-  const std::vector<int64_t> rows = {0, 4, 4};  // rows of 0 tokens only: N = 0
+  const std::vector<int64_t> rows = {0, 5, 5};  // rows of 0 tokens only: N = 0
   const Batch batch = collate_batch(f.dataset, rows, Collate::Bag, &allocator);
   EXPECT_EQ(batch.inputs.numel(), 0);
   EXPECT_EQ(batch.offsets.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0}));

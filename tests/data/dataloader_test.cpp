@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "support/text_dataset.h"
 #include "tensor/error.h"
 
 namespace ignis::data {
@@ -32,30 +33,7 @@ static_assert(std::same_as<std::ranges::range_reference_t<DataLoader>, const Bat
 
 std::vector<int64_t> values(const Tensor& t) { return t.to_vector<int64_t>(); }
 
-// n rows; row i holds i % 5 tokens ("w<i>", "w<i+1>", ...), so some rows are empty, and the
-// label "c<i % 3>".
-struct Fixture {
-  explicit Fixture(int64_t n, bool labelled = true) {
-    TextTable table;
-    table.name = "mem.csv";
-    table.has_labels = labelled;
-    for (int64_t i = 0; i < n; ++i) {
-      table.ids.push_back(std::to_string(i));
-      table.tokens.emplace_back();
-      for (int64_t k = 0; k < i % 5; ++k) {
-        table.tokens.back().push_back("w" + std::to_string(i + k));
-      }
-      if (labelled) table.labels.push_back("c" + std::to_string(i % 3));
-      table.lines.push_back(i + 2);
-    }
-    vocab = Vocabulary::build(table.tokens);
-    labels = LabelEncoder::fit({"c0", "c1", "c2"});
-    dataset = TextClassificationDataset(table, vocab, &labels);
-  }
-  Vocabulary vocab;
-  LabelEncoder labels;
-  TextClassificationDataset dataset;
-};
+using Fixture = test::TextDatasetFixture;
 
 // The rows of each batch of one pass.
 std::vector<std::vector<int64_t>> pass_rows(DataLoader& loader) {
