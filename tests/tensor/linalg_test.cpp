@@ -201,6 +201,26 @@ TEST_P(GemmKernelTest, AlphaBetaAndLeadingDims) {
   }
 }
 
+// Taller than kDirectBMaxRows (256), so that B is packed, with k over two or three KC blocks
+// (beta applies to the first only), partial row and column panels, alpha, beta and padded
+// leading dimensions.
+TEST_P(GemmKernelTest, TallPackedOverSeveralKBlocksWithAlphaBetaAndPads) {
+  uint32_t seed = 300;
+  for (int trans = 0; trans < 4; ++trans) {
+    GemmCase<float> f;
+    f.trans_a = (trans & 1) != 0;
+    f.trans_b = (trans & 2) != 0;
+    f.m = 299, f.n = 97, f.k = 1100;
+    f.alpha = 0.5, f.beta = -1.0, f.pad = 5;
+    expect_gemm_matches_reference(f, ++seed);
+    GemmCase<double> d;
+    d.trans_a = f.trans_a, d.trans_b = f.trans_b;
+    d.m = 271, d.n = 41, d.k = 530;
+    d.alpha = 2.0, d.beta = 0.5, d.pad = 3;
+    expect_gemm_matches_reference(d, ++seed);
+  }
+}
+
 TEST_P(GemmKernelTest, BatchStridesAndBroadcast) {
   uint32_t seed = 200;
   for (int broadcast = 0; broadcast < 3; ++broadcast) {
