@@ -15,11 +15,13 @@
 #include "tensor/device.h"
 #include "tensor/dtype.h"
 #include "tensor/scalar.h"
+#include "tensor/small_vector.h"
 #include "tensor/storage.h"
 
 namespace ignis {
 
-using Shape = std::vector<int64_t>;  // sizes or strides, outermost dimension first
+// Sizes or strides, outermost dimension first; up to 6 dimensions without a heap allocation.
+using Shape = SmallVector<int64_t, 6>;
 
 class Allocator;  // tensor/storage.h
 
