@@ -10,6 +10,9 @@
 // Loop order: jc (NC) > pc (KC, pack B) > ic (MC, pack A) > jr (NR) > ir (MR) > micro-kernel.
 // Packed A: MR-row panels, each (KC, MR) with the MR values of one k adjacent.
 // Packed B: NR-column panels, each (KC, NR) with the NR values of one k adjacent.
+// B's full panels, when B is row-major, are not packed in a pass of their own: the first row of
+// tiles of each block reads them in place and stores the copy it has loaded (the reads of
+// packing come free with the multiply-adds, and the copy is warm for the next rows).
 // Edge panels are zero-padded. An edge tile runs the smallest kernel that covers it (an even
 // number of rows and/or one vector of columns) and, unless it fits exactly, goes through a
 // temporary tile of which only the valid part is written to C. Skinny problems skip packing:
@@ -212,16 +215,20 @@ template <typename T, int L, int RM, int RV>
 // (DirectA true). pb: B panel (kc, NR) with
 // rows bs apart, packed (bs = NR) or read in place from a row-major B (bs = its leading dim).
 // RM <= MR rows and RV <= NV vectors: a full tile, or the smaller tiles used at the edges.
-template <class K, int RM, int RV, bool DirectA>
+// StoreB: also stores the B values it loads to pb_out as a packed (kc, NR) panel (64-byte
+// aligned), the copy that pack_panel would make: two vector stores per k beside RM * RV
+// multiply-adds.
+template <class K, int RM, int RV, bool DirectA, bool StoreB = false>
 [[gnu::always_inline]] inline void micro_kernel(int64_t kc, ATile<typename K::T> at,
                                                 const typename K::T* __restrict pb, int64_t bs,
                                                 typename K::T* c, int64_t ldc,
-                                                typename K::T alpha, typename K::T beta) {
+                                                typename K::T alpha, typename K::T beta,
+                                                typename K::T* __restrict pb_out = nullptr) {
   using T = typename K::T;
   using V = Vec<T, K::L>;
   using VU = VecUnaligned<T, K::L>;
   constexpr int L = K::L;
-  constexpr int64_t a_ps = DirectA ? 1 : K::MR;  // constant: one register less in the loop
+  constexpr int64_t a_ps = K::MR;  // packed A: constant, one register less in the loop
   const int64_t a_is = DirectA ? at.is : 1;
   const T* __restrict pa = at.a;
 
@@ -229,16 +236,32 @@ template <class K, int RM, int RV, bool DirectA>
   // induction variable per row of every inlined tile, spilled to the stack, and a short k
   // loop pays more for updating them than for its multiply-adds.
   __asm__("" : "+r"(c));
+  // A read in place: row i at row_base[i / 3] + (i % 3) * a_is, each base stepping along k,
+  // so that every row is one base register plus a_is scaled by 0, 4 or 8 bytes (x86
+  // addressing), and RM rows need (RM + 2) / 3 registers; with RM offsets GCC reloaded 13 of
+  // them from the stack at every k.
+  constexpr int G = DirectA ? (RM + 2) / 3 : 1;
+  const T* row_base[G];
+#pragma GCC unroll 8
+  for (int g = 0; g < G; ++g) row_base[g] = pa + 3 * g * a_is;
   V acc[RM][RV] = {};
   for (int64_t p = 0; p < kc; ++p) {
     V b[RV];
 #pragma GCC unroll 8
     for (int j = 0; j < RV; ++j) b[j] = *reinterpret_cast<const VU*>(pb + p * bs + j * L);
+    if constexpr (StoreB) {
+#pragma GCC unroll 8
+      for (int j = 0; j < RV; ++j) *reinterpret_cast<V*>(pb_out + p * K::NR + j * L) = b[j];
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < RM; ++i) {
-      const T a = pa[p * a_ps + i * a_is];
+      const T a = DirectA ? row_base[i / 3][(i % 3) * a_is] : pa[p * a_ps + i];
 #pragma GCC unroll 8
       for (int j = 0; j < RV; ++j) acc[i][j] += a * b[j];
+    }
+    if constexpr (DirectA) {
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) ++row_base[g];
     }
   }
   store_tile<T, K::L, RM, RV>(acc, c, ldc, alpha, beta);
@@ -303,15 +326,16 @@ template <class K, int RV, int RM = 2>
 // panels are read in place from a_direct when its pointer is not null, else from the packed
 // pa, which always holds the last panel when it has fewer than MR rows. B's full panels are
 // read in place from b_direct (rows b_ks apart) when it is not null, else from the packed
-// pb, which always holds the last panel when it is narrower than NR. A non-null epilogue
-// (the last k block only) runs on each (mc, NR) column panel once its tiles are stored.
+// pb, which always holds the last panel when it is narrower than NR. copy_b (b_direct not
+// null, mc >= MR): only the first row of tiles reads B in place, storing each full panel
+// into pb as it goes; the later rows read pb. A non-null epilogue (the last k block only)
+// runs on each (mc, NR) column panel once its tiles are stored.
 template <class K>
 [[gnu::always_inline]] inline void macro_kernel(int64_t mc, int64_t nc, int64_t kc,
                                                 ATile<typename K::T> a_direct,
-                                                const typename K::T* pa,
-                                                const typename K::T* pb,
+                                                const typename K::T* pa, typename K::T* pb,
                                                 const typename K::T* b_direct, int64_t b_ks,
-                                                typename K::T* c, int64_t ldc,
+                                                bool copy_b, typename K::T* c, int64_t ldc,
                                                 typename K::T alpha, typename K::T beta,
                                                 Epilogue<typename K::T> epilogue) {
   using T = typename K::T;
@@ -327,15 +351,24 @@ template <class K>
         prefetch_tile<K>(c + (last ? 0 : ir + MR) * ldc + (last ? jr + NR : jr), ldc);
       }
       const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-      const bool direct = b_direct != nullptr && cols == NR;
+      const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+      const bool store_b = copy_b && ir == 0 && cols == NR;
+      const bool direct = b_direct != nullptr && cols == NR && (!copy_b || store_b);
       const T* pb_panel = direct ? b_direct + jr : pb + jr * kc;
       const int64_t bs = direct ? b_ks : NR;
-      const int rows = static_cast<int>(std::min<int64_t>(MR, mc - ir));
       const bool a_in_place = a_direct.a != nullptr && rows == MR;
       const ATile<T> packed{pa + ir * kc, 1};
       const ATile<T> in_place{a_in_place ? a_direct.a + ir * a_direct.is : nullptr, a_direct.is};
       T* c_tile = c + ir * ldc + jr;
-      if (rows == MR && cols == NR) {
+      T* pb_out = pb + jr * kc;
+      // The first row's full tiles store a packed copy of B as they read it (see copy_b).
+      if (store_b && a_in_place) {
+        micro_kernel<K, MR, K::NV, true, true>(kc, in_place, pb_panel, bs, c_tile, ldc, alpha,
+                                               beta, pb_out);
+      } else if (store_b) {
+        micro_kernel<K, MR, K::NV, false, true>(kc, packed, pb_panel, bs, c_tile, ldc, alpha,
+                                                beta, pb_out);
+      } else if (rows == MR && cols == NR) {
         if (a_in_place) {
           micro_kernel<K, MR, K::NV, true>(kc, in_place, pb_panel, bs, c_tile, ldc, alpha,
                                            beta);
@@ -374,6 +407,12 @@ template <class K>
   using T = typename K::T;
   constexpr int MR = K::MR, NR = K::NR;
   const bool direct_b = pr.b_cs == 1 && pr.m <= kDirectBMaxRows;
+  // B row-major and packed: its full panels are copied by the first row of tiles of the first
+  // row block (see macro_kernel), not by pack_panel. Measured on Zen 5 together with the row
+  // bases of micro_kernel, 11 alternating rounds, GFLOP/s, against a pass of pack_panel and
+  // 14 row offsets: 512^2 262 / 255 on one thread, 501 / 489 on two; the other squares and
+  // the MLP shapes within 2%.
+  const bool copy_b = pr.b_cs == 1 && !direct_b && pr.m >= MR;
   direct_a = direct_a && pr.a_ks == 1;  // the in-place micro-kernel steps k by 1
   // An operand read in place has no packed copy that stays in cache between row blocks: each
   // block reads it again, so taller blocks pay (128 x 784 x 512 NN, B in place: 235 GFLOP/s
@@ -387,7 +426,7 @@ template <class K>
       const T* b_block = pr.b + jc * pr.b_cs + pc * pr.b_ks;
       for (int64_t jr = 0; jr < nc; jr += NR) {
         const int cols = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-        if (direct_b && cols == NR) continue;
+        if ((direct_b || copy_b) && cols == NR) continue;
         pack_panel<T, NR, K::L>(b_block + jr * pr.b_cs, pr.b_cs, pr.b_ks, cols, kc,
                                 pack_b + jr * kc);
       }
@@ -401,8 +440,10 @@ template <class K>
                                   pack_a + ir * kc);
         }
         const ATile<T> a_direct{direct_a ? a_block : nullptr, pr.a_rs};
-        macro_kernel<K>(mc, nc, kc, a_direct, pack_a, pack_b, direct_b ? b_block : nullptr,
-                        pr.b_ks, pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta,
+        const bool copy = copy_b && ic == 0;
+        macro_kernel<K>(mc, nc, kc, a_direct, pack_a, pack_b,
+                        direct_b || copy ? b_block : nullptr, pr.b_ks, copy,
+                        pr.c + ic * pr.ldc + jc, pr.ldc, pr.alpha, beta,
                         pc + kc == pr.k ? pr.epilogue : nullptr);
       }
     }
