@@ -25,6 +25,19 @@ struct DeviceMemory {
   void (*info)(int device, size_t* free_bytes, size_t* total_bytes) = nullptr;
 };
 
+// Freed blocks by size class: the bins of CachingAllocator and of the pinned host pool.
+using SizeBins = std::unordered_map<size_t, std::vector<void*>>;
+
+// A cached block of exactly `size` (a size class) taken from its bin, or nullptr when the bin
+// is empty.
+inline void* take_cached(SizeBins& bins, size_t size) {
+  const auto bin = bins.find(size);
+  if (bin == bins.end() || bin->second.empty()) return nullptr;
+  void* ptr = bin->second.back();
+  bin->second.pop_back();
+  return ptr;
+}
+
 // Hands out device blocks of a size class and keeps freed ones in per-class bins for reuse:
 // a training step allocates the same sizes every step, so after the first step no call
 // reaches cudaMalloc. A freed block may be handed out again at once: all ignis work on a
@@ -61,11 +74,8 @@ class CachingAllocator {
     if (nbytes == 0) return nullptr;
     const size_t size = round_size(nbytes);
     std::lock_guard lock(mutex_);
-    void* ptr = nullptr;
-    auto bin = free_.find(size);
-    if (bin != free_.end() && !bin->second.empty()) {
-      ptr = bin->second.back();
-      bin->second.pop_back();
+    void* ptr = take_cached(free_, size);
+    if (ptr != nullptr) {
       stats_.cached_bytes -= size;
       ++stats_.cache_hits;
     } else {
@@ -153,7 +163,7 @@ class CachingAllocator {
   const int device_;
   const DeviceMemory memory_;
   mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> cached blocks
+  SizeBins free_;  // size class -> cached blocks
   std::unordered_map<void*, size_t> live_;               // block in use -> size class
   MemoryStats stats_;
 };

@@ -46,11 +46,8 @@ class PinnedAllocator final : public Allocator {
     const size_t size = CachingAllocator::round_size(nbytes);
     std::lock_guard lock(mutex_);
     collect_finished(/*wait=*/false);
-    void* ptr = nullptr;
-    auto bin = free_.find(size);
-    if (bin != free_.end() && !bin->second.empty()) {
-      ptr = bin->second.back();
-      bin->second.pop_back();
+    void* ptr = take_cached(free_, size);
+    if (ptr != nullptr) {
       stats_.cached_bytes -= size;
       ++stats_.cache_hits;
     } else {
@@ -192,7 +189,7 @@ class PinnedAllocator final : public Allocator {
   }
 
   std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> reusable blocks
+  SizeBins free_;  // size class -> reusable blocks
   std::unordered_map<void*, size_t> live_;               // block in use -> size class
   std::vector<PendingBlock> pending_;                    // freed, copies maybe still reading
   std::unordered_map<int, std::vector<cudaEvent_t>> spare_events_;  // device -> events

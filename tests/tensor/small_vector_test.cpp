@@ -18,8 +18,6 @@ namespace {
 
 using Small = SmallVector<int64_t, 4>;
 
-std::vector<int64_t> to_std(const Small& v) { return std::vector<int64_t>(v.begin(), v.end()); }
-
 Small iota(int64_t n) {
   Small v;
   for (int64_t i = 0; i < n; ++i) v.push_back(i);
@@ -28,17 +26,17 @@ Small iota(int64_t n) {
 
 TEST(SmallVector, ConstructsLikeStdVector) {
   EXPECT_TRUE(Small().empty());
-  EXPECT_EQ(to_std(Small(3, 7)), (std::vector<int64_t>{7, 7, 7}));
-  EXPECT_EQ(to_std(Small(6)), std::vector<int64_t>(6, 0));
-  EXPECT_EQ(to_std(Small{1, 2, 3, 4, 5}), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(Small(3, 7).vec(), (std::vector<int64_t>{7, 7, 7}));
+  EXPECT_EQ(Small(6).vec(), std::vector<int64_t>(6, 0));
+  EXPECT_EQ((Small{1, 2, 3, 4, 5}).vec(), (std::vector<int64_t>{1, 2, 3, 4, 5}));
   const std::vector<int64_t> src = {9, 8, 7, 6, 5, 4};
-  EXPECT_EQ(to_std(Small(src.begin() + 1, src.end())), (std::vector<int64_t>{8, 7, 6, 5, 4}));
+  EXPECT_EQ(Small(src.begin() + 1, src.end()).vec(), (std::vector<int64_t>{8, 7, 6, 5, 4}));
   const Small from_vector = src;
   EXPECT_EQ(from_vector.vec(), src);
   EXPECT_TRUE(from_vector == src);
   std::istringstream in("3 1 4 1 5");  // a single-pass range
   const Small read{std::istream_iterator<int64_t>(in), std::istream_iterator<int64_t>()};
-  EXPECT_EQ(to_std(read), (std::vector<int64_t>{3, 1, 4, 1, 5}));
+  EXPECT_EQ(read.vec(), (std::vector<int64_t>{3, 1, 4, 1, 5}));
 }
 
 TEST(SmallVector, GrowsOntoTheHeapAndKeepsItsValues) {
@@ -87,23 +85,23 @@ TEST(SmallVector, InsertsAndErasesLikeStdVector) {
     for (int64_t at = 0; at <= n; ++at) {
       SCOPED_TRACE(testing::Message() << "n " << n << " at " << at);
       Small v = iota(n);
-      std::vector<int64_t> want = to_std(v);
+      std::vector<int64_t> want = v.vec();
       v.insert(v.begin() + at, -1);
       want.insert(want.begin() + at, -1);
-      EXPECT_EQ(to_std(v), want);
+      EXPECT_EQ(v.vec(), want);
       v.insert(v.begin() + at, 3, -2);
       want.insert(want.begin() + at, 3, -2);
-      EXPECT_EQ(to_std(v), want);
+      EXPECT_EQ(v.vec(), want);
       const Small copy = v;
       v.insert(v.begin() + at, v.begin(), v.end());  // a range of the vector itself
       want.insert(want.begin() + at, copy.begin(), copy.end());
-      EXPECT_EQ(to_std(v), want);
+      EXPECT_EQ(v.vec(), want);
       v.erase(v.begin() + at);
       want.erase(want.begin() + at);
-      EXPECT_EQ(to_std(v), want);
+      EXPECT_EQ(v.vec(), want);
       v.erase(v.begin(), v.begin() + at);
       want.erase(want.begin(), want.begin() + at);
-      EXPECT_EQ(to_std(v), want);
+      EXPECT_EQ(v.vec(), want);
     }
   }
 }
@@ -111,13 +109,13 @@ TEST(SmallVector, InsertsAndErasesLikeStdVector) {
 TEST(SmallVector, ResizesAndCompares) {
   Small v{1, 2};
   v.resize(6, 9);
-  EXPECT_EQ(to_std(v), (std::vector<int64_t>{1, 2, 9, 9, 9, 9}));
+  EXPECT_EQ(v.vec(), (std::vector<int64_t>{1, 2, 9, 9, 9, 9}));
   v.resize(1);
-  EXPECT_EQ(to_std(v), (std::vector<int64_t>{1}));
+  EXPECT_EQ(v.vec(), (std::vector<int64_t>{1}));
   v.pop_back();
   EXPECT_TRUE(v.empty());
   v.assign(2, 5);
-  EXPECT_EQ(to_std(v), (std::vector<int64_t>{5, 5}));
+  EXPECT_EQ(v.vec(), (std::vector<int64_t>{5, 5}));
   v = {3, 4, 5};
   EXPECT_EQ(v.front(), 3);
   EXPECT_EQ(v.at(2), 5);
