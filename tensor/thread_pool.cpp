@@ -151,9 +151,14 @@ class ThreadPool {
 
  private:
   // Grows the pool to `n` workers (it never shrinks: idle workers cost nothing).
+  // Called under mutex_ before the job's generation is published: a new worker starts from
+  // the generation before it, so the job about to be published is new to it. (Had it read
+  // generation_ when it first got the mutex, after the caller had published the job, it would
+  // have taken that job for an old one and left all its chunks to the caller.)
   void start_workers(int64_t n) {
+    const uint64_t current = generation_.load(std::memory_order_relaxed);
     while (static_cast<int64_t>(workers_.size()) < n) {
-      workers_.emplace_back([this] { worker_loop(); });
+      workers_.emplace_back([this, current] { worker_loop(current); });
     }
   }
 
@@ -176,9 +181,9 @@ class ThreadPool {
     }
   }
 
-  void worker_loop() {
+  // `seen`: the last generation this worker counts as done.
+  void worker_loop(uint64_t seen) {
     std::unique_lock lock(mutex_);
-    uint64_t seen = generation_.load(std::memory_order_relaxed);
     for (;;) {
       if (!stopping_ && generation_.load(std::memory_order_relaxed) == seen) {
         lock.unlock();

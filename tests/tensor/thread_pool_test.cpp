@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "tensor/error.h"
@@ -94,6 +96,31 @@ TEST_F(ThreadPoolTest, ConcurrentCallersFromSeveralThreads) {
   }
   for (std::thread& t : callers) t.join();
   EXPECT_EQ(total.load(), 4 * 50 * 1000);
+}
+
+// The job that makes the pool start workers is run by them too, not left to the caller: every
+// chunk waits (up to 10 s) until all of them have started, which only happens when each runs
+// on a thread of its own. 16 threads: more than any other test uses, so that this job is the
+// one that starts most of its workers.
+TEST_F(ThreadPoolTest, NewWorkersTakePartInTheJobThatStartedThem) {
+  constexpr int kThreads = 16;
+  set_num_threads(kThreads);
+  std::atomic<int> started{0};
+  std::atomic<bool> gave_up{false};
+  std::atomic<int> started_at_deadline{0};
+  parallel_for(0, kThreads, 1, [&](int64_t, int64_t) {
+    started.fetch_add(1);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (started.load() < kThreads && !gave_up.load()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        started_at_deadline.store(started.load());
+        gave_up.store(true);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  });
+  EXPECT_FALSE(gave_up.load()) << "only " << started_at_deadline.load() << " of " << kThreads
+                               << " chunks ran at once";
 }
 
 TEST_F(ThreadPoolTest, SetNumThreadsValidates) {
