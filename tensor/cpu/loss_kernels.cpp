@@ -6,20 +6,13 @@
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/row_reduce.h"
-#include "tensor/cpu/simd_math.h"
+#include "tensor/cpu/scalar_ops.h"
 
 namespace ignis::cpu {
 namespace {
 
-// e^x; float32 uses the vectorisable exp_f32 (under 2 ulp) so the row loops run in SIMD.
-template <typename T>
-[[gnu::always_inline]] inline T exp_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return exp_f32(x);
-  } else {
-    return std::exp(x);
-  }
-}
+// e^x, inlined so that the row loops vectorise (float32: exp_f32, under 2 ulp).
+using scalar_ops::exp_of;
 
 // Class weights w_c: a (C) array, or all ones. Indexing either compiles to a plain load or a
 // constant, so one row loop serves both without a branch per element.
@@ -66,42 +59,8 @@ bool skipped(int64_t y, const RowProblem<T>& p) {
   return y == p.ignore_index || y < 0 || y >= p.classes;
 }
 
-// Lanes of the row loops: one AVX-512 vector of float32. Fewer than row_reduce.h's kLanes
-// because a classifier's row is short and every lane costs a fold (measured on (256, 41): 32
-// lanes with a masked tail took 1.5x the time of 16 with a scalar one). Rows of up to
-// kRowLanes classes sum in the softmax kernel's order.
+// Lanes of map_row: one AVX-512 vector of float32.
 constexpr int kRowLanes = 16;
-
-// Fn over f(x_c, w_c) for c in [c0, c0 + n), n <= kBlock: term i into lane i % kRowLanes, the
-// lanes folded pairwise (row_reduce.h's scheme with kRowLanes lanes).
-template <typename Fn, typename T, typename W, typename F>
-[[gnu::always_inline]] inline T block_reduce(const T* x, const W& w, int64_t c0, int64_t n,
-                                             F f) {
-  T acc[kRowLanes];
-  for (int j = 0; j < kRowLanes; ++j) acc[j] = Fn::template identity<T>();
-  int64_t i = 0;
-  for (; i + kRowLanes <= n; i += kRowLanes) {
-    for (int j = 0; j < kRowLanes; ++j) acc[j] = Fn::apply(acc[j], f(x[c0 + i + j], w[c0 + i + j]));
-  }
-  for (int j = 0; i + j < n; ++j) acc[j] = Fn::apply(acc[j], f(x[c0 + i + j], w[c0 + i + j]));
-  for (int width = kRowLanes / 2; width > 0; width /= 2) {
-    for (int j = 0; j < width; ++j) acc[j] = Fn::apply(acc[j], acc[j + width]);
-  }
-  return acc[0];
-}
-
-// Fn over f(x_c, w_c) for the whole row of C: blocks of kBlock combined by row_reduce.h's tree
-// (the order depends on C alone).
-template <typename Fn, typename T, typename W, typename F>
-[[gnu::always_inline]] inline T row_reduce(const T* x, const W& w, int64_t C, F f) {
-  if (C <= kBlock) return block_reduce<Fn>(x, w, 0, C, f);
-  return tree_reduce<T>(
-      0, num_blocks(C),
-      [&](int64_t b) {
-        return block_reduce<Fn>(x, w, b * kBlock, std::min(kBlock, C - b * kBlock), f);
-      },
-      [](T a, T b) { return Fn::apply(a, b); });
-}
 
 // d_c = f(x_c, w_c) for c in [0, C): kRowLanes at a time, the tail through a padded copy so
 // that short rows stay in SIMD too.
@@ -124,17 +83,19 @@ template <typename T, typename W, typename F>
 
 // One row x (C) with target y: m = max x, s = sum_c exp(x_c - m), lse = m + log s,
 //   loss = (1 - eps) w_y ((m - x_y) + log s) + eps / C (sum_c w_c (m - x_c) + W log s),
-// every term of the sums >= 0 (no cancellation at large logits).
+// every term of the sums >= 0 (no cancellation at large logits). The max and the sums go in
+// row_reduce.h's order, the softmax kernel's: the same lse as log_softmax, bit for bit.
 template <typename T, typename W>
 void forward_row(const T* x, int64_t y, const W& w, const RowProblem<T>& p, T& loss, T& lse,
                  T& row_weight) {
   const int64_t C = p.classes;
-  const T m = row_reduce<MaxFn>(x, w, C, [](T v, T) { return v; });
-  const T s = row_reduce<SumFn>(x, w, C, [m](T v, T) { return exp_of(v - m); });
+  const T m = reduce_row<MaxFn>(x, C);
+  const T s = sum_exp_row(x, C, m);
   const T log_s = std::log(s);
   T l = p.keep * w[y] * ((m - x[y]) + log_s);
   if (p.smooth != T(0)) {
-    const T spread = row_reduce<SumFn>(x, w, C, [m](T v, T wc) { return wc * (m - v); });
+    const T spread =
+        map_reduce_row<SumFn, T>(C, [x, &w, m](int64_t c) { return w[c] * (m - x[c]); });
     l += p.smooth * (spread + p.weight_total * log_s);
   }
   loss = l;

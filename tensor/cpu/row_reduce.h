@@ -5,11 +5,17 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
+#include <utility>
 
 #include "tensor/cpu/scalar_ops.h"
+#include "tensor/cpu/simd_math.h"
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include "tensor/thread_pool.h"
 
 namespace ignis::cpu {
@@ -43,13 +49,18 @@ bool is_nan(T v) {
 
 // The associative ops of ReduceOp::Sum/Prod/Max/Min: identity and apply(a, b).
 // Max/Min propagate NaN (a NaN operand wins), as PyTorch does.
+// apply_vec: apply lane by lane on float or double vectors (kHasVec), for map_reduce_block_vec.
 struct SumFn {
+  static constexpr bool kHasVec = true;
   template <typename T> static T identity() { return T(0); }
   template <typename T> static T apply(T a, T b) { return scalar_ops::wrapping_add(a, b); }
+  template <typename V> static V apply_vec(V a, V b) { return a + b; }
 };
 struct ProdFn {
+  static constexpr bool kHasVec = true;
   template <typename T> static T identity() { return T(1); }
   template <typename T> static T apply(T a, T b) { return scalar_ops::wrapping_mul(a, b); }
+  template <typename V> static V apply_vec(V a, V b) { return a * b; }
 };
 struct MaxFn {
   template <typename T> static T identity() {
@@ -57,6 +68,8 @@ struct MaxFn {
     return std::numeric_limits<T>::lowest();
   }
   template <typename T> static T apply(T a, T b) { return (is_nan(a) || a > b) ? a : b; }
+  static constexpr bool kHasVec = true;
+  template <typename V> static V apply_vec(V a, V b) { return ((a != a) | (a > b)) ? a : b; }
 };
 struct MinFn {
   template <typename T> static T identity() {
@@ -64,22 +77,132 @@ struct MinFn {
     return std::numeric_limits<T>::max();
   }
   template <typename T> static T apply(T a, T b) { return (is_nan(a) || a < b) ? a : b; }
+  static constexpr bool kHasVec = true;
+  template <typename V> static V apply_vec(V a, V b) { return ((a != a) | (a < b)) ? a : b; }
 };
+
+// kLanes / kVecLanes<T> vectors hold the kLanes accumulators of a float or double reduction:
+// vectors of the widest registers the build targets (wider ones would be passed in memory,
+// which GCC warns of as an ABI change).
+#if defined(__AVX512F__)
+inline constexpr int kVecBytes = 64;
+#elif defined(__AVX__)
+inline constexpr int kVecBytes = 32;
+#else
+inline constexpr int kVecBytes = 16;
+#endif
+template <typename T>
+using LaneVec __attribute__((vector_size(kVecBytes))) = T;
+template <typename T>
+inline constexpr int kVecLanes = static_cast<int>(kVecBytes / sizeof(T));
+
+// The vector of p[0, count), lanes from count on set to fill; count may be <= 0 (all fill,
+// p not read) or >= the lane count (a whole vector). AVX-512 loads under a mask, which never
+// touches the masked-out addresses; elsewhere through a padded copy.
+template <typename T>
+[[gnu::always_inline]] inline LaneVec<T> load_padded(const T* p, int64_t count, T fill) {
+  constexpr int L = kVecLanes<T>;
+  const int64_t c = std::clamp<int64_t>(count, 0, L);
+#if defined(__AVX512F__)
+  const auto mask = static_cast<uint32_t>((uint64_t{1} << c) - 1);
+  if constexpr (sizeof(T) == 4) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>(mask), p);
+  } else {
+    return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), static_cast<__mmask8>(mask), p);
+  }
+#else
+  T pad[L];
+  for (int j = 0; j < L; ++j) pad[j] = j < c ? p[j] : fill;
+  LaneVec<T> v;
+  std::memcpy(&v, pad, sizeof(v));
+  return v;
+#endif
+}
+
+// The vector {0, 1, ..., L - 1}.
+template <typename Index, size_t... J>
+[[gnu::always_inline]] inline Index lane_numbers(std::index_sequence<J...>) {
+  return Index{static_cast<std::remove_reference_t<decltype(Index{}[0])>>(J)...};
+}
+
+// a's lanes moved down by W: lane j holds lane (j + W) % L.
+template <int W, typename V, size_t... J>
+[[gnu::always_inline]] inline V lanes_down(V a, std::index_sequence<J...>) {
+  return __builtin_shufflevector(a, a, static_cast<int>((J + W) % sizeof...(J))...);
+}
+
+// Lane 0 of the pairwise fold of a's lanes: lane j with lane j + w, for w = W, W/2, ..., 1.
+template <typename Fn, int W, typename V>
+[[gnu::always_inline]] inline auto fold_lanes(V a) {
+  if constexpr (W == 0) {
+    return a[0];
+  } else {
+    constexpr size_t kL = sizeof(V) / sizeof(a[0]);
+    return fold_lanes<Fn, W / 2>(Fn::apply_vec(a, lanes_down<W>(a, std::make_index_sequence<kL>())));
+  }
+}
+
+// Step 2 for float and double with an op that has a vector form (apply_vec), over fv(x)
+// lane by lane (fv maps a vector of p's values; the identity map for a plain reduction): the
+// kLanes accumulators in vectors, the tail loaded under a mask with its missing lanes set to
+// the identity after fv, the lanes folded by shuffles. The same operations on the same lanes
+// as the scalar loop of reduce_block, so the same bits: a missing lane applies the identity,
+// which leaves its accumulator as it was (a sum's accumulators start at +0 and never become
+// -0, so adding +0 changes nothing).
+template <typename Fn, typename T, typename FV>
+T map_reduce_block_vec(const T* p, int64_t n, const FV& fv) {
+  using V = LaneVec<T>;
+  using Index = LaneVec<std::conditional_t<sizeof(T) == 4, int32_t, int64_t>>;
+  constexpr int L = kVecLanes<T>;
+  constexpr int NV = kLanes / L;
+  const T identity = Fn::template identity<T>();
+  V acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = V{} + identity;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      V x;
+      std::memcpy(&x, p + i + v * L, sizeof(V));
+      acc[v] = Fn::apply_vec(acc[v], fv(x));
+    }
+  }
+  if (i < n) {
+    const Index lane = lane_numbers<Index>(std::make_index_sequence<L>());
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const int64_t count = std::min<int64_t>(n - i - v * L, L);
+      if (count <= 0) break;  // the rest would apply the identity
+      const V x = fv(load_padded(p + i + v * L, count, identity));
+      const auto c = static_cast<std::remove_reference_t<decltype(lane[0])>>(count);
+      acc[v] = Fn::apply_vec(acc[v], lane < c ? x : V{} + identity);
+    }
+  }
+  // Folds of kLanes/2 down to L: whole vectors; below L: lane j with lane j + w by shuffle.
+  for (int w = NV / 2; w > 0; w /= 2) {
+    for (int v = 0; v < w; ++v) acc[v] = Fn::apply_vec(acc[v], acc[v + w]);
+  }
+  return fold_lanes<Fn, L / 2>(acc[0]);
+}
 
 // Step 2 above: reduces p[0, n) with n <= kBlock; the identity when n == 0.
 template <typename Fn, typename T>
 T reduce_block(const T* p, int64_t n) {
-  T acc[kLanes];
-  for (int j = 0; j < kLanes; ++j) acc[j] = Fn::template identity<T>();
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) acc[j] = Fn::apply(acc[j], p[i + j]);
+  if constexpr (std::is_floating_point_v<T> && Fn::kHasVec) {
+    return map_reduce_block_vec<Fn>(p, n, [](LaneVec<T> x) { return x; });
+  } else {
+    T acc[kLanes];
+    for (int j = 0; j < kLanes; ++j) acc[j] = Fn::template identity<T>();
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+      for (int j = 0; j < kLanes; ++j) acc[j] = Fn::apply(acc[j], p[i + j]);
+    }
+    for (int j = 0; i + j < n; ++j) acc[j] = Fn::apply(acc[j], p[i + j]);
+    for (int w = kLanes / 2; w > 0; w /= 2) {
+      for (int j = 0; j < w; ++j) acc[j] = Fn::apply(acc[j], acc[j + w]);
+    }
+    return acc[0];
   }
-  for (int j = 0; i + j < n; ++j) acc[j] = Fn::apply(acc[j], p[i + j]);
-  for (int w = kLanes / 2; w > 0; w /= 2) {
-    for (int j = 0; j < w; ++j) acc[j] = Fn::apply(acc[j], acc[j + w]);
-  }
-  return acc[0];
 }
 
 // Step 3 above: leaf(first) op ... op leaf(first + count - 1), count >= 1, as a balanced tree
@@ -102,6 +225,40 @@ T reduce_row(const T* p, int64_t n) {
       0, num_blocks(n),
       [&](int64_t b) { return reduce_block<Fn>(p + b * kBlock, std::min(kBlock, n - b * kBlock)); },
       [](T a, T b) { return Fn::apply(a, b); });
+}
+
+// reduce_row's reduction of the n values f(0), ..., f(n - 1), in the same order: each block's
+// values go through a buffer on the stack, filled by a plain loop that the compiler
+// vectorises when f inlines (f = exp of a difference: the sum of a softmax).
+template <typename Fn, typename T, typename F>
+T map_reduce_row(int64_t n, const F& f) {
+  return tree_reduce<T>(
+      0, num_blocks(n),
+      [&](int64_t b) {
+        T values[kBlock];
+        const int64_t first = b * kBlock, count = std::min(kBlock, n - first);
+        for (int64_t i = 0; i < count; ++i) values[i] = f(first + i);
+        return reduce_block<Fn>(values, count);
+      },
+      [](T a, T b) { return Fn::apply(a, b); });
+}
+
+// sum_i e^(x_i - m) over x[0, n), in reduce_row's order: float32 in vectors through exp_f32's
+// vector form, with nothing stored; float64 through std::exp and a buffer per block.
+template <typename T>
+T sum_exp_row(const T* x, int64_t n, T m) {
+  if constexpr (std::is_same_v<T, float>) {
+    return tree_reduce<T>(
+        0, num_blocks(n),
+        [&](int64_t b) {
+          const int64_t first = b * kBlock;
+          return map_reduce_block_vec<SumFn>(x + first, std::min(kBlock, n - first),
+                                             [m](LaneVec<float> v) { return exp_f32(v - m); });
+        },
+        [](T a, T b) { return a + b; });
+  } else {
+    return map_reduce_row<SumFn, T>(n, [x, m](int64_t i) { return std::exp(x[i] - m); });
+  }
 }
 
 // Reduces every row of an (outer, n) matrix: block(row, begin, end) -> R reduces elements

@@ -5,40 +5,65 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 namespace ignis::cpu {
+
+// The integer type of F's shape: int32_t for float, a vector of int32_t lanes for a GCC
+// vector of floats; and c in every lane of F.
+// NOTE: a struct, because GCC drops vector_size from a type used as a template argument.
+template <typename F>
+struct Int32Of {
+  typedef int32_t type __attribute__((vector_size(sizeof(F))));
+};
+template <>
+struct Int32Of<float> {
+  using type = int32_t;
+};
+template <typename F>
+[[gnu::always_inline]] inline F splat(float c) {
+  if constexpr (std::is_same_v<F, float>) {
+    return c;
+  } else {
+    return F{} + c;
+  }
+}
 
 // e^x with relative error below 2 ulp over the whole float range, subnormal results
 // included; exp(-inf) = 0, exp(inf) = inf, exp(nan) = nan.
 // x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two for an exact n ln2), e^r from a
 // degree-7 polynomial (Cephes expf), then 2^n applied as two halves so that results
 // below FLT_MIN (n < -126) or near FLT_MAX are rounded once, as libm does.
+// F: float, or a GCC vector of floats (the same operations lane by lane, so the same bits as
+// the scalar form: for row loops that keep their accumulators in vectors).
 // NOTE: always_inline because a call left in an element loop stops its vectorisation.
-[[gnu::always_inline]] inline float exp_f32(float x) {
+template <typename F = float>
+[[gnu::always_inline]] inline F exp_f32(F x) {
+  using I = typename Int32Of<F>::type;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;
   constexpr float kLn2Lo = -2.12194440e-4f;
   // Adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits.
   constexpr float kShift = 12582912.0f;
   // Beyond these e^x is 0 or inf in float32; clamping keeps n small. NaN passes through.
-  x = x < -104.0f ? -104.0f : x;
-  x = x > 89.0f ? 89.0f : x;
-  float t = x * kLog2e + kShift;
-  float n = t - kShift;
-  int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kShift);
-  float r = x - n * kLn2Hi;
+  x = x < -104.0f ? splat<F>(-104.0f) : x;
+  x = x > 89.0f ? splat<F>(89.0f) : x;
+  F t = x * kLog2e + kShift;
+  F n = t - kShift;
+  I ni = std::bit_cast<I>(t) - std::bit_cast<int32_t>(kShift);
+  F r = x - n * kLn2Hi;
   r = r - n * kLn2Lo;
-  float p = 1.9875691500e-4f;
+  F p = splat<F>(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t n1 = ni >> 1;
-  int32_t n2 = ni - n1;
-  float s1 = std::bit_cast<float>((n1 + 127) << 23);
-  float s2 = std::bit_cast<float>((n2 + 127) << 23);
+  I n1 = ni >> 1;
+  I n2 = ni - n1;
+  F s1 = std::bit_cast<F>((n1 + 127) << 23);
+  F s2 = std::bit_cast<F>((n2 + 127) << 23);
   return p * s1 * s2;
 }
 

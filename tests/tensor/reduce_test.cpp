@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/elementwise.h"
@@ -289,6 +291,76 @@ TEST(Reduce, LongRowsSpanningManyBlocks) {
   const auto [value, index] = raw::max(raw::reshape(x, {2, 50000}), 1);
   EXPECT_THAT(index.to_vector<int64_t>(), ElementsAre(0, 20001));
   EXPECT_THAT(value.to_vector<float>(), ElementsAre(0.f, 5.f));
+}
+
+// The order documented in tensor/cpu/row_reduce.h, written out on scalars: blocks of 4096,
+// element i of a block into lane i % 32, the lanes folded pairwise (j with j + w, w = 16, ...,
+// 1), the blocks combined as a balanced tree with floor(count / 2) blocks on the left.
+template <typename T, typename Op>
+T documented_block(const T* p, int64_t n, T identity, Op op) {
+  T acc[32];
+  for (T& a : acc) a = identity;
+  for (int64_t i = 0; i < n; ++i) acc[i % 32] = op(acc[i % 32], p[i]);
+  for (int w = 16; w > 0; w /= 2) {
+    for (int j = 0; j < w; ++j) acc[j] = op(acc[j], acc[j + w]);
+  }
+  return acc[0];
+}
+template <typename T, typename Op>
+T documented_tree(const T* p, int64_t n, int64_t first, int64_t count, T identity, Op op) {
+  if (count == 1) {
+    return documented_block(p + first * 4096, std::min<int64_t>(4096, n - first * 4096), identity,
+                            op);
+  }
+  const int64_t left = count / 2;
+  const T a = documented_tree(p, n, first, left, identity, op);
+  return op(a, documented_tree(p, n, first + left, count - left, identity, op));
+}
+template <typename T, typename Op>
+T documented_reduction(const std::vector<T>& v, T identity, Op op) {
+  const auto n = static_cast<int64_t>(v.size());
+  return documented_tree(v.data(), n, 0, std::max<int64_t>(1, (n + 4095) / 4096), identity, op);
+}
+
+// Every float and double row reduction gives exactly the bits of the documented order, for
+// rows shorter than a vector, with partial last vectors, over several blocks, and with NaN,
+// infinities and signed zeros in them (the kernels keep their lanes in SIMD registers).
+TYPED_TEST(ReduceFloatTest, RowReductionsGiveTheBitsOfTheDocumentedOrder) {
+  using T = TypeParam;
+  const DType dtype = std::is_same_v<T, float> ? kFloat32 : kFloat64;
+  const T inf = std::numeric_limits<T>::infinity();
+  const auto sum = [](T a, T b) { return a + b; };
+  const auto mul = [](T a, T b) { return a * b; };
+  const auto max = [](T a, T b) { return (std::isnan(a) || a > b) ? a : b; };
+  const auto min = [](T a, T b) { return (std::isnan(a) || a < b) ? a : b; };
+  const auto same_bits = [](T a, T b) { return std::memcmp(&a, &b, sizeof(T)) == 0; };
+  Generator gen(77);
+  for (int64_t n : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 41, 63, 64, 65, 100, 4095, 4096, 4097,
+                    10000}) {
+    for (int special = 0; special < 4; ++special) {
+      std::vector<T> v = randn({n}, {.dtype = dtype}, &gen).template to_vector<T>();
+      for (T& x : v) x *= T(3);
+      if (special == 1) v[static_cast<size_t>(n / 2)] = std::numeric_limits<T>::quiet_NaN();
+      if (special == 2) v[static_cast<size_t>(n - 1)] = -inf;
+      if (special == 3) {
+        for (T& x : v) x = x < 0 ? T(-0.0) : x;
+      }
+      std::vector<T> near_one(v);
+      for (T& x : near_one) x = T(1) + x / T(1000);  // products that stay finite
+      const Tensor row = from_vector(v);
+      const Tensor row_near_one = from_vector(near_one);
+      const std::string where = "n = " + std::to_string(n) + ", case " + std::to_string(special);
+      EXPECT_TRUE(same_bits(raw::sum(row).template item<T>(), documented_reduction(v, T(0), sum)))
+          << where;
+      EXPECT_TRUE(same_bits(raw::amax(row).template item<T>(), documented_reduction(v, -inf, max)))
+          << where;
+      EXPECT_TRUE(same_bits(raw::amin(row).template item<T>(), documented_reduction(v, inf, min)))
+          << where;
+      EXPECT_TRUE(same_bits(raw::prod(row_near_one).template item<T>(),
+                            documented_reduction(near_one, T(1), mul)))
+          << where;
+    }
+  }
 }
 
 TEST(Reduce, SumIsAccurateAndIndependentOfThreadCount) {
