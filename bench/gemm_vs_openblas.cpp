@@ -112,10 +112,12 @@ double now(bool cpu_clock) {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
-// Calls of shape `s` per timed run: enough for about 20 ms at 100 GFLOP/s.
+// Calls of shape `s` per timed run: enough for about 20 ms at 500 GFLOP/s, the two-thread
+// speed of both libraries here, so that a run of square 1024 is 4 calls rather than one
+// (a single call of 4.5 ms was at the mercy of one time slice of the host).
 int64_t calls_per_run(const GemmShape& s) {
   const double flop = 2.0 * static_cast<double>(s.m * s.n * s.k);
-  return std::max<int64_t>(1, static_cast<int64_t>(2e9 / flop));
+  return std::max<int64_t>(1, static_cast<int64_t>(1e10 / flop));
 }
 
 // GFLOP/s of `reps` back-to-back calls.
