@@ -229,7 +229,7 @@ T reduce_row(const T* p, int64_t n) {
 
 // reduce_row's reduction of the n values f(0), ..., f(n - 1), in the same order: each block's
 // values go through a buffer on the stack, filled by a plain loop that the compiler
-// vectorises when f inlines (f = exp of a difference: the sum of a softmax).
+// vectorises when f inlines (float64 exponentials, the cross-entropy's smoothing term).
 template <typename Fn, typename T, typename F>
 T map_reduce_row(int64_t n, const F& f) {
   return tree_reduce<T>(

@@ -10,7 +10,7 @@
 namespace ignis::cpu {
 
 // The integer type of F's shape: int32_t for float, a vector of int32_t lanes for a GCC
-// vector of floats; and c in every lane of F.
+// vector of floats.
 // NOTE: a struct, because GCC drops vector_size from a type used as a template argument.
 template <typename F>
 struct Int32Of {
@@ -20,6 +20,7 @@ template <>
 struct Int32Of<float> {
   using type = int32_t;
 };
+// c in every lane of F (float, or a GCC vector of floats).
 template <typename F>
 [[gnu::always_inline]] inline F splat(float c) {
   if constexpr (std::is_same_v<F, float>) {
