@@ -75,6 +75,13 @@ void BM_LogSoftmaxRows(benchmark::State& state) {
   report_logit_bytes(state, p.logits);
 }
 
+// raw::softmax over the rows: the exponentials are stored, summed and scaled.
+void BM_SoftmaxRows(benchmark::State& state) {
+  const Problem p = setup(state);
+  for (auto _ : state) benchmark::DoNotOptimize(raw::softmax(p.logits, 1).raw_data());
+  report_logit_bytes(state, p.logits);
+}
+
 // (B, C): the Fashion-MNIST batch, a text-job-like batch, an ImageNet-sized head; 1, 2 threads.
 void shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"B", "C", "threads"});
@@ -88,6 +95,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_CrossEntropyForward)->Apply(shapes);
 BENCHMARK(BM_CrossEntropyForwardBackward)->Apply(shapes);
 BENCHMARK(BM_LogSoftmaxRows)->Apply(shapes);
+BENCHMARK(BM_SoftmaxRows)->Apply(shapes);
 
 }  // namespace
 }  // namespace ignis

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Cross-entropy (class-index targets, mean) and log_softmax over rows, float32, PyTorch (CPU)
-side by side with ignis's bench/softmax_ce_bench on its shapes: the forward alone, forward +
-backward through autograd, and log_softmax over dim 1.
+"""Cross-entropy (class-index targets, mean), log_softmax and softmax over rows, float32,
+PyTorch (CPU) side by side with ignis's bench/softmax_ce_bench on its shapes: the forward
+alone, forward + backward through autograd, log_softmax and softmax over dim 1.
 
 With --ignis, each repetition runs the ignis cases (one softmax_ce_bench process) and then
 the PyTorch ones, alternating, so both see the same machine load; it prints the median
@@ -22,7 +22,7 @@ import torch.nn.functional as F  # noqa: E402
 
 SHAPES = [(128, 10), (256, 41), (4096, 1000)]  # (B, C), as softmax_ce_bench.cpp
 KIND = {"forward": "BM_CrossEntropyForward", "forward+backward": "BM_CrossEntropyForwardBackward",
-        "log_softmax": "BM_LogSoftmaxRows"}
+        "log_softmax": "BM_LogSoftmaxRows", "softmax": "BM_SoftmaxRows"}
 
 
 def torch_cases():
@@ -35,6 +35,7 @@ def torch_cases():
         with torch.no_grad():
             out[("forward", (b, c))] = 1e3 * mean_ms(lambda: F.cross_entropy(x, y).item())
             out[("log_softmax", (b, c))] = 1e3 * mean_ms(lambda: torch.log_softmax(x, 1))
+            out[("softmax", (b, c))] = 1e3 * mean_ms(lambda: torch.softmax(x, 1))
         xr = x.clone().requires_grad_()
 
         def train():
@@ -73,7 +74,7 @@ def main():
         if args.ignis:
             runs["ignis"].append(ignis_cases(args.ignis, args.threads))
         runs["torch"].append(torch_cases())
-    print(f"cross-entropy and log_softmax, float32, {args.threads} thread(s), medians of "
+    print(f"cross-entropy, log_softmax and softmax, float32, {args.threads} thread(s), medians of "
           f"{args.reps} (PyTorch {torch.__version__})")
     print(f"{'case':<32}{'ignis us':>10}{'torch us':>10}{'ignis/torch':>13}")
     for kind in KIND:

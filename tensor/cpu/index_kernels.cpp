@@ -34,8 +34,7 @@ void softmax_row(const T* x, T* y, int64_t n, bool log) {
     const T log_total = std::log(sum_exp_row(x, n, m));
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_total;
   } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = exp_of(x[i] - m);
-    const T scale = T(1) / reduce_row<SumFn>(y, n);
+    const T scale = T(1) / sum_exp_row(x, n, m, y);
     for (int64_t i = 0; i < n; ++i) y[i] *= scale;
   }
 }

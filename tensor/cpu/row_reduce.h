@@ -119,6 +119,21 @@ template <typename T>
 #endif
 }
 
+// p[0, count) = v's first count lanes, 0 <= count <= the lane count; nothing else written.
+template <typename T>
+[[gnu::always_inline]] inline void store_partial(T* p, int64_t count, LaneVec<T> v) {
+#if defined(__AVX512F__)
+  const auto mask = static_cast<uint32_t>((uint64_t{1} << count) - 1);
+  if constexpr (sizeof(T) == 4) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>(mask), v);
+  } else {
+    _mm512_mask_storeu_pd(p, static_cast<__mmask8>(mask), v);
+  }
+#else
+  for (int64_t j = 0; j < count; ++j) p[j] = v[j];
+#endif
+}
+
 // The vector {0, 1, ..., L - 1}.
 template <typename Index, size_t... J>
 [[gnu::always_inline]] inline Index lane_numbers(std::index_sequence<J...>) {
@@ -149,8 +164,9 @@ template <typename Fn, int W, typename V>
 // as the scalar loop of reduce_block, so the same bits: a missing lane applies the identity,
 // which leaves its accumulator as it was (a sum's accumulators start at +0 and never become
 // -0, so adding +0 changes nothing).
+// out, when not null, receives fv(x) for the n values (the exponentials of a softmax).
 template <typename Fn, typename T, typename FV>
-T map_reduce_block_vec(const T* p, int64_t n, const FV& fv) {
+T map_reduce_block_vec(const T* p, int64_t n, const FV& fv, T* out = nullptr) {
   using V = LaneVec<T>;
   using Index = LaneVec<std::conditional_t<sizeof(T) == 4, int32_t, int64_t>>;
   constexpr int L = kVecLanes<T>;
@@ -164,7 +180,9 @@ T map_reduce_block_vec(const T* p, int64_t n, const FV& fv) {
     for (int v = 0; v < NV; ++v) {
       V x;
       std::memcpy(&x, p + i + v * L, sizeof(V));
-      acc[v] = Fn::apply_vec(acc[v], fv(x));
+      const V y = fv(x);
+      if (out != nullptr) std::memcpy(out + i + v * L, &y, sizeof(V));
+      acc[v] = Fn::apply_vec(acc[v], y);
     }
   }
   if (i < n) {
@@ -174,6 +192,7 @@ T map_reduce_block_vec(const T* p, int64_t n, const FV& fv) {
       const int64_t count = std::min<int64_t>(n - i - v * L, L);
       if (count <= 0) break;  // the rest would apply the identity
       const V x = fv(load_padded(p + i + v * L, count, identity));
+      if (out != nullptr) store_partial<T>(out + i + v * L, count, x);
       const auto c = static_cast<std::remove_reference_t<decltype(lane[0])>>(count);
       acc[v] = Fn::apply_vec(acc[v], lane < c ? x : V{} + identity);
     }
@@ -243,21 +262,28 @@ T map_reduce_row(int64_t n, const F& f) {
       [](T a, T b) { return Fn::apply(a, b); });
 }
 
-// sum_i e^(x_i - m) over x[0, n), in reduce_row's order: float32 in vectors through exp_f32's
-// vector form, with nothing stored; float64 through std::exp and a buffer per block.
+// sum_i e^(x_i - m) over x[0, n), in reduce_row's order, and e^(x_i - m) into out[0, n) when
+// out is not null: float32 in vectors through exp_f32's vector form (each exponential
+// computed once, summed in registers); float64 through std::exp.
 template <typename T>
-T sum_exp_row(const T* x, int64_t n, T m) {
+T sum_exp_row(const T* x, int64_t n, T m, T* out = nullptr) {
   if constexpr (std::is_same_v<T, float>) {
     return tree_reduce<T>(
         0, num_blocks(n),
         [&](int64_t b) {
           const int64_t first = b * kBlock;
-          return map_reduce_block_vec<SumFn>(x + first, std::min(kBlock, n - first),
-                                             [m](LaneVec<float> v) { return exp_f32(v - m); });
+          return map_reduce_block_vec<SumFn>(
+              x + first, std::min(kBlock, n - first),
+              [m](LaneVec<float> v) { return exp_f32(v - m); },
+              out != nullptr ? out + first : nullptr);
         },
         [](T a, T b) { return a + b; });
   } else {
-    return map_reduce_row<SumFn, T>(n, [x, m](int64_t i) { return std::exp(x[i] - m); });
+    if (out == nullptr) {
+      return map_reduce_row<SumFn, T>(n, [x, m](int64_t i) { return std::exp(x[i] - m); });
+    }
+    for (int64_t i = 0; i < n; ++i) out[i] = std::exp(x[i] - m);
+    return reduce_row<SumFn>(out, n);
   }
 }
 

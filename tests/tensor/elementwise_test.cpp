@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <numbers>
 #include <string>
 #include <vector>
 
+#include "tensor/cpu/row_reduce.h"
 #include "tensor/cpu/simd_math.h"
 #include "tensor/elementwise.h"
 #include "tensor/factory.h"
@@ -164,6 +166,34 @@ TEST(Unary, Float32ExpLogAndTanhWithinTwoUlp) {
   EXPECT_LT(worst_exp, 2.0);
   EXPECT_LT(worst_log, 2.0);
   EXPECT_LT(worst_tanh, 2.0);
+}
+
+// exp_f32 on a vector of floats (the row kernels' width, tensor/cpu/row_reduce.h) gives each
+// lane the bits of the scalar form: softmax and cross-entropy, which take the vector form,
+// then agree with the elementwise exp to the bit. Across the whole range, the clamps, the
+// subnormal results, infinities, NaN and signed zeros.
+TEST(Unary, Float32ExpVectorFormGivesTheScalarBits) {
+  using V = cpu::LaneVec<float>;
+  constexpr int L = cpu::kVecLanes<float>;
+  std::vector<float> xs = {-INFINITY, INFINITY, NAN, -0.0f, 0.0f, -104.5f, -103.9f, -87.4f,
+                           88.7f, 89.0f, 89.5f, 1e-30f, -1e-30f};
+  for (int i = 0; i <= 200000; ++i) xs.push_back(static_cast<float>(-110.0 + 205.0 * i / 200000));
+  while (xs.size() % L != 0) xs.push_back(1.0f);
+  long mismatches = 0;
+  for (size_t i = 0; i < xs.size(); i += L) {
+    V v;
+    std::memcpy(&v, xs.data() + i, sizeof(V));
+    const V e = cpu::exp_f32(v);
+    for (int j = 0; j < L; ++j) {
+      const float scalar = cpu::exp_f32(xs[i + static_cast<size_t>(j)]);
+      const float lane = e[j];
+      if (std::memcmp(&scalar, &lane, sizeof(float)) != 0 && mismatches++ < 5) {
+        ADD_FAILURE() << "exp_f32(" << xs[i + static_cast<size_t>(j)] << "): scalar " << scalar
+                      << ", vector lane " << lane;
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST(Unary, IntegerInputOfFloatingOpsComputesInFloat32) {
