@@ -166,7 +166,8 @@ template <typename Fn, int W, typename V>
 // -0, so adding +0 changes nothing).
 // out, when not null, receives fv(x) for the n values (the exponentials of a softmax).
 template <typename Fn, typename T, typename FV>
-T map_reduce_block_vec(const T* p, int64_t n, const FV& fv, T* out = nullptr) {
+[[gnu::always_inline]] inline T map_reduce_block_vec(const T* p, int64_t n, const FV& fv,
+                                                     T* out = nullptr) {
   using V = LaneVec<T>;
   using Index = LaneVec<std::conditional_t<sizeof(T) == 4, int32_t, int64_t>>;
   constexpr int L = kVecLanes<T>;
@@ -206,7 +207,7 @@ T map_reduce_block_vec(const T* p, int64_t n, const FV& fv, T* out = nullptr) {
 
 // Step 2 above: reduces p[0, n) with n <= kBlock; the identity when n == 0.
 template <typename Fn, typename T>
-T reduce_block(const T* p, int64_t n) {
+[[gnu::always_inline]] inline T reduce_block(const T* p, int64_t n) {
   if constexpr (std::is_floating_point_v<T> && Fn::kHasVec) {
     return map_reduce_block_vec<Fn>(p, n, [](LaneVec<T> x) { return x; });
   } else {
@@ -227,8 +228,16 @@ T reduce_block(const T* p, int64_t n) {
 // Step 3 above: leaf(first) op ... op leaf(first + count - 1), count >= 1, as a balanced tree
 // that keeps left operands left (so order-sensitive combines such as argmax ties work).
 template <typename R, typename Leaf, typename Combine>
-R tree_reduce(int64_t first, int64_t count, const Leaf& leaf, const Combine& combine) {
+R tree_reduce_split(int64_t first, int64_t count, const Leaf& leaf, const Combine& combine);
+// The common single block inlines into the caller's row loop; the tree goes through a call.
+template <typename R, typename Leaf, typename Combine>
+[[gnu::always_inline]] inline R tree_reduce(int64_t first, int64_t count, const Leaf& leaf,
+                                            const Combine& combine) {
   if (count == 1) return leaf(first);
+  return tree_reduce_split<R>(first, count, leaf, combine);
+}
+template <typename R, typename Leaf, typename Combine>
+R tree_reduce_split(int64_t first, int64_t count, const Leaf& leaf, const Combine& combine) {
   const int64_t left = count / 2;
   R a = tree_reduce<R>(first, left, leaf, combine);
   R b = tree_reduce<R>(first + left, count - left, leaf, combine);
