@@ -12,14 +12,10 @@ A benchmark driver, not a test: it needs python3 with torch.
 """
 import argparse
 import json
-import os
-import statistics
 import subprocess
 import sys
-import time
 
-# Idle OpenMP workers must sleep, as ignis's do (set before torch loads OpenMP).
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+from torch_side_by_side import alternate, mean_ms, print_medians  # sets OMP_WAIT_POLICY first
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -27,18 +23,6 @@ SHAPES = {0: (128, 32, 28, 28), 1: (128, 64, 14, 14)}
 KIND = {"forward": "BM_MaxPool2dForward", "backward": "BM_MaxPool2dBackward",
         "train": "BM_MaxPool2dTrain"}
 K, S, P, D = [2, 2], [2, 2], [0, 0], [1, 1]
-
-
-def mean_ms(fn, min_seconds=0.2):
-    """Mean milliseconds of one call of fn over a run of at least min_seconds, as Google
-    Benchmark measures real time (one warm-up call first)."""
-    fn()
-    calls = 0
-    start = time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
-        fn()
-        calls += 1
-    return (time.perf_counter() - start) * 1e3 / calls
 
 
 def torch_cases():
@@ -87,23 +71,12 @@ def main():
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    runs = {"torch": [], "ignis": []}
-    for _ in range(args.reps):
-        if args.ignis:
-            runs["ignis"].append(ignis_cases(args.ignis, args.threads))
-        runs["torch"].append(torch_cases())
+    runs = alternate(args.reps, torch_cases,
+                     (lambda: ignis_cases(args.ignis, args.threads)) if args.ignis else None)
     print(f"max_pool2d 2x2 stride 2, float32, {args.threads} thread(s), medians of {args.reps} "
           f"(PyTorch {torch.__version__})")
-    print(f"{'case':<32}{'ignis ms':>10}{'torch ms':>10}{'ignis/torch':>13}")
-    for kind in KIND:
-        for which, shape in SHAPES.items():
-            t = statistics.median(r[(kind, which)] for r in runs["torch"])
-            name = f"{kind} {tuple(shape)}"
-            if args.ignis:
-                i = statistics.median(r[(kind, which)] for r in runs["ignis"])
-                print(f"{name:<32}{i:>10.3f}{t:>10.3f}{i / t:>13.2f}")
-            else:
-                print(f"{name:<32}{'-':>10}{t:>10.3f}{'-':>13}")
+    print_medians([((kind, which), f"{kind} {tuple(shape)}") for kind in KIND
+                   for which, shape in SHAPES.items()], runs, "ms", 3)
     return 0
 
 

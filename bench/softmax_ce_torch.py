@@ -12,11 +12,10 @@ A benchmark driver, not a test: it needs python3 with torch.
 """
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 
-from pool_torch import mean_ms  # also sets OMP_WAIT_POLICY=passive before torch loads
+from torch_side_by_side import alternate, mean_ms, print_medians  # sets OMP_WAIT_POLICY first
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -69,23 +68,12 @@ def main():
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    runs = {"torch": [], "ignis": []}
-    for _ in range(args.reps):
-        if args.ignis:
-            runs["ignis"].append(ignis_cases(args.ignis, args.threads))
-        runs["torch"].append(torch_cases())
+    runs = alternate(args.reps, torch_cases,
+                     (lambda: ignis_cases(args.ignis, args.threads)) if args.ignis else None)
     print(f"cross-entropy, log_softmax and softmax, float32, {args.threads} thread(s), medians of "
           f"{args.reps} (PyTorch {torch.__version__})")
-    print(f"{'case':<32}{'ignis us':>10}{'torch us':>10}{'ignis/torch':>13}")
-    for kind in KIND:
-        for shape in SHAPES:
-            t = statistics.median(r[(kind, shape)] for r in runs["torch"])
-            name = f"{kind} {shape}"
-            if args.ignis:
-                i = statistics.median(r[(kind, shape)] for r in runs["ignis"])
-                print(f"{name:<32}{i:>10.2f}{t:>10.2f}{i / t:>13.2f}")
-            else:
-                print(f"{name:<32}{'-':>10}{t:>10.2f}{'-':>13}")
+    print_medians([((kind, shape), f"{kind} {shape}") for kind in KIND for shape in SHAPES],
+                  runs, "us", 2)
     return 0
 
 
