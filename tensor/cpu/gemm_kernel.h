@@ -132,8 +132,11 @@ template <typename T, int W, int L>
     for (int64_t p = 0; p < kc; ++p) {
       const T* s = src + p * ks;
       T* d = dst + p * W;
-      for (int w = 0; w < width; ++w) d[w] = s[w];
-      for (int w = width; w < W; ++w) d[w] = T(0);
+      // One loop of fixed length W, not a copy of `width` and a fill of the rest: GCC turned
+      // those into a call to memmove and one to memset for every k (10 x 256 x 128 TN, whose
+      // A is one such panel: 219 -> 233 GFLOP/s, Zen 5, one thread).
+#pragma GCC unroll 16
+      for (int w = 0; w < W; ++w) d[w] = w < width ? s[w] : T(0);
     }
     return;
   }
