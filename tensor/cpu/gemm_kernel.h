@@ -75,6 +75,9 @@ inline constexpr int64_t kDirectMcFactor = 2;
 // without, 202 with; 2048^2: 234 with, 223 without; Zen 5, one thread).
 inline constexpr int64_t kPrefetchCMinK = 128;
 
+// How many rows of B ahead the micro-kernel that copies B (StoreB) prefetches them.
+inline constexpr int64_t kPrefetchBRows = 32;
+
 // The epilogue of a GEMM: applied in place to a finished (rows, cols) piece of C at c (row
 // stride ldc), once per element of C. Null for none.
 template <typename T>
@@ -255,6 +258,15 @@ template <class K, int RM, int RV, bool DirectA, bool StoreB = false>
     if constexpr (StoreB) {
 #pragma GCC unroll 8
       for (int j = 0; j < RV; ++j) *reinterpret_cast<V*>(pb_out + p * K::NR + j * L) = b[j];
+      // B read in place: its rows are bs apart (4 KiB and more on large matrices, a new page
+      // each), where the hardware prefetcher does not follow. Measured on Zen 5, 1024^3,
+      // alternating runs: 32 rows ahead 240.7 against 234.6 GFLOP/s on one thread, 463.6
+      // against 457.2 on two (64 rows ahead: less; 8 and 16: none).
+      if (p + kPrefetchBRows < kc) {
+#pragma GCC unroll 8
+        for (int j = 0; j < RV; ++j)
+          __builtin_prefetch(pb + (p + kPrefetchBRows) * bs + j * L, 0, 3);
+      }
     }
 #pragma GCC unroll 16
     for (int i = 0; i < RM; ++i) {
