@@ -98,18 +98,36 @@ struct Problem {
 
 // Transposes the L x L block held in r[0..L): r[i][j] <- r[j][i]. Recursive block swap:
 // at each level h, the top-right and bottom-left h x h blocks trade places.
+// The two shuffle masks of each level h of transpose_block, in memory: built in registers,
+// GCC materialised every mask with masked broadcasts inside the packing loop.
+template <typename Index, int L>
+struct TransposeMasks {
+  // lo[k] and hi[k] for the level h = L >> (k + 1).
+  alignas(64) Index lo[8][L];
+  alignas(64) Index hi[8][L];
+  constexpr TransposeMasks() : lo{}, hi{} {
+    int k = 0;
+    for (int h = L / 2; h >= 1; h /= 2, ++k) {
+      for (int j = 0; j < L; ++j) {
+        lo[k][j] = (j & h) != 0 ? L + j - h : j;
+        hi[k][j] = (j & h) != 0 ? L + j : j + h;
+      }
+    }
+  }
+};
+template <typename Index, int L>
+inline constexpr TransposeMasks<Index, L> kTransposeMasks{};
+
 template <typename T, int L>
 [[gnu::always_inline]] inline void transpose_block(Vec<T, L>* r) {
   using Index = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
   using Mask = Vec<Index, L>;
+  const TransposeMasks<Index, L>& masks = kTransposeMasks<Index, L>;
+  int k = 0;
 #pragma GCC unroll 8
-  for (int h = L / 2; h >= 1; h /= 2) {
-    Mask lo, hi;
-#pragma GCC unroll 16
-    for (int j = 0; j < L; ++j) {
-      lo[j] = (j & h) != 0 ? L + j - h : j;
-      hi[j] = (j & h) != 0 ? L + j : j + h;
-    }
+  for (int h = L / 2; h >= 1; h /= 2, ++k) {
+    const Mask lo = *reinterpret_cast<const Mask*>(masks.lo[k]);
+    const Mask hi = *reinterpret_cast<const Mask*>(masks.hi[k]);
 #pragma GCC unroll 16
     for (int i = 0; i < L; ++i) {
       if ((i & h) != 0) continue;
