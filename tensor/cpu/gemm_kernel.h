@@ -31,8 +31,10 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace ignis::cpu::gemm_detail {
 
@@ -485,17 +487,18 @@ template <class K>
 
 // Lane sum of v in a fixed pairwise order: at each step h = L/2, ..., 1 every lane l adds
 // lane l ^ h (one shuffle and one add on the whole vector), then lane 0 holds the sum.
+// The swaps are constant shuffles (__builtin_shufflevector): a mask built in a register cost
+// a masked broadcast per lane group at every call.
+// (Vectors through pointers: see the NOTE at the top.)
+template <int H, typename V, size_t... J>
+[[gnu::always_inline]] inline void add_swapped_lanes(V* v, std::index_sequence<J...>) {
+  *v += __builtin_shufflevector(*v, *v, static_cast<int>(J ^ H)...);
+}
 template <typename T, int L>
 [[gnu::always_inline]] inline T lane_sum(Vec<T, L> v) {
-  using Index = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
-  using Mask = Vec<Index, L>;
-#pragma GCC unroll 8
-  for (int h = L / 2; h >= 1; h /= 2) {
-    Mask swap;
-#pragma GCC unroll 16
-    for (int l = 0; l < L; ++l) swap[l] = l ^ h;
-    v += __builtin_shuffle(v, swap);
-  }
+  [&]<size_t... H>(std::index_sequence<H...>) {
+    (add_swapped_lanes<(L >> (H + 1))>(&v, std::make_index_sequence<L>()), ...);
+  }(std::make_index_sequence<std::countr_zero(static_cast<unsigned>(L))>());
   return v[0];
 }
 
