@@ -245,7 +245,8 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opti
   const double range = static_cast<double>(high) - static_cast<double>(low);
   const double* src = static_cast<const double*>(u.raw_data());
   Tensor values = host_tensor<int64_t>(shape, Device::cpu(), [&](int64_t* data) {
-    for (int64_t i = 0; i < u.numel(); ++i) {
+    const int64_t n = u.numel();
+    for (int64_t i = 0; i < n; ++i) {
       data[i] = std::min(high - 1, low + static_cast<int64_t>(std::floor(src[i] * range)));
     }
   });
