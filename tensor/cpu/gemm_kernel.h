@@ -98,8 +98,6 @@ struct Problem {
   Epilogue<T> epilogue = nullptr;
 };
 
-// Transposes the L x L block held in r[0..L): r[i][j] <- r[j][i]. Recursive block swap:
-// at each level h, the top-right and bottom-left h x h blocks trade places.
 // The two shuffle masks of each level h of transpose_block, in memory: built in registers,
 // GCC materialised every mask with masked broadcasts inside the packing loop.
 template <typename Index, int L>
@@ -120,6 +118,8 @@ struct TransposeMasks {
 template <typename Index, int L>
 inline constexpr TransposeMasks<Index, L> kTransposeMasks{};
 
+// Transposes the L x L block held in r[0..L): r[i][j] <- r[j][i]. Recursive block swap:
+// at each level h, the top-right and bottom-left h x h blocks trade places.
 template <typename T, int L>
 [[gnu::always_inline]] inline void transpose_block(Vec<T, L>* r) {
   using Index = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
