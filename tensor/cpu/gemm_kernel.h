@@ -505,7 +505,9 @@ template <typename T, int L>
 // The small-matrix path for A and B both contiguous along k (a_ks == b_ks == 1, the
 // x @ weight^T of a linear layer): C[i][j] = alpha * dot(A row i, B row j) + beta * C[i][j],
 // each dot product held in one vector of L partial sums (k strided by L), reduced by
-// lane_sum, the k % L tail added last. Tiles of DM rows by DN columns share their loads.
+// lane_sum, the k % L tail added last (in k order; whether its multiply-adds are fused is
+// GCC's choice: it computes the products of a long tail in a vector, unfused). Tiles of DM
+// rows by DN columns share their loads.
 // No packing, and a thin side (n = 10) wastes at most DN - 1 columns where the blocked
 // kernel would waste most of an NR-wide panel. Each element's arithmetic depends on k only,
 // never on where its tile starts (edge tiles repeat their last row or column and drop the

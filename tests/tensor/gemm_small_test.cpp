@@ -189,6 +189,63 @@ TEST_P(GemmSmallTest, BetaZeroIgnoresNaNInC) {
   }
 }
 
+// The dot kernel's documented order, bit for bit, for k a multiple of the vector width L
+// (16 floats or 8 doubles on AVX-512, 8 or 4 on AVX2): each product added by a fused
+// multiply-add into lane p % L of L partial sums, then the lanes folded pairwise (lane l +
+// lane l ^ h for h = L/2, ..., 1). Not the k % L tail: GCC vectorises its products and
+// contracts only the last few into multiply-adds, a choice of the compiler's. Nor the
+// portable kernel, whose multiply-adds are fused or not according to the build's flags.
+template <typename T>
+T dot_in_kernel_order(const NtCase<T>& g, int64_t i, int64_t j, int64_t lanes) {
+  std::vector<T> acc(static_cast<size_t>(lanes), T(0)), folded(acc.size());
+  for (int64_t p = 0; p < g.k; ++p) {
+    T& lane = acc[static_cast<size_t>(p % lanes)];
+    lane = std::fma(g.a_at(i, p), g.b_at(p, j), lane);
+  }
+  for (int64_t h = lanes / 2; h >= 1; h /= 2) {
+    for (int64_t l = 0; l < lanes; ++l) {
+      folded[static_cast<size_t>(l)] =
+          acc[static_cast<size_t>(l)] + acc[static_cast<size_t>(l ^ h)];
+    }
+    acc.swap(folded);
+  }
+  return acc[0];
+}
+
+template <typename T>
+void expect_dot_kernel_order(NtCase<T> g, int64_t lanes, uint32_t seed) {
+  g.fill(seed);
+  cpu::gemm(g.args());
+  int mismatches = 0;
+  ASSERT_EQ(g.k % lanes, 0) << g.str();
+  for (int64_t i = 0; i < g.m; ++i) {
+    for (int64_t j = 0; j < g.n && mismatches < 5; ++j) {
+      const T want = dot_in_kernel_order(g, i, j, lanes);
+      const T got = g.c[static_cast<size_t>(i * g.ldc() + j)];
+      if (got != want) {
+        ADD_FAILURE() << g.str() << ": C[" << i << "][" << j << "] = " << got << ", want "
+                      << want << " (the kernel's order, " << lanes << " lanes)";
+        ++mismatches;
+      }
+    }
+  }
+}
+
+TEST_P(GemmSmallTest, DotKernelSumsInItsDocumentedOrder) {
+  const cpu::GemmIsa isa = GetParam();
+  if (isa == cpu::GemmIsa::Portable) GTEST_SKIP() << "no fixed fusing of multiply-adds";
+  const int64_t float_lanes = isa == cpu::GemmIsa::Avx512 ? 16 : 8;
+  uint32_t seed = 120;
+  // Thin on either side (the dot kernel: A and B contiguous along k, m or n at most 16,
+  // k at least 32), k a multiple of 16, of 2 to 63 vectors.
+  const int64_t shapes[][3] = {{5, 7, 96}, {16, 3, 64}, {32, 10, 32}, {3, 16, 1008},
+                               {9, 11, 160}};
+  for (const auto& [m, n, k] : shapes) {
+    expect_dot_kernel_order(NtCase<float>{m, n, k}, float_lanes, ++seed);
+    expect_dot_kernel_order(NtCase<double>{m, n, k}, float_lanes / 2, ++seed);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, GemmSmallTest, test::all_gemm_isas(),
                          test::gemm_isa_test_name);
 
